@@ -1,0 +1,146 @@
+"""Checkpoints: the weights plus what a person needs to trust them (accuracy, history, settings, versions).
+
+Saved atomically (a temporary file renamed over the target), so a run killed while saving leaves the previous
+checkpoint intact. Loaded with `weights_only=True`: a file that tries to unpickle arbitrary objects (a crafted
+pickle) is refused before any of its code can run.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import pickle
+import platform
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import platformdirs
+import torch
+
+from .data import MNIST_MEAN, MNIST_STD
+from .engine import EpochEnd, TrainConfig
+from .model import MODELS, build_model, count_parameters
+
+FORMAT = "digitpad-checkpoint"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(Exception):
+    """The file is not a usable checkpoint; the message says why and what to do."""
+
+
+@dataclass
+class Checkpoint:
+    model: torch.nn.Module  # on the CPU, in eval mode
+    meta: dict
+
+    @property
+    def name(self) -> str:
+        return self.meta.get("model", "?")
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return self.meta.get("test_accuracy")
+
+
+def models_dir() -> Path:
+    """Where trained models go by default: a per-user data folder, so they outlive any working directory."""
+    return Path(platformdirs.user_data_dir("digitpad")) / "models"
+
+
+def checkpoint_filename(model_name: str, accuracy: float | None, when: _dt.datetime | None = None) -> str:
+    when = when or _dt.datetime.now()
+    accuracy_part = f"-{accuracy * 100:.2f}" if accuracy is not None else ""
+    return f"{model_name}-{when:%Y%m%d-%H%M%S}{accuracy_part}.pt"
+
+
+def _versions() -> dict:
+    import torchvision
+
+    return {"torch": str(torch.__version__), "torchvision": str(torchvision.__version__),
+            "python": platform.python_version()}
+
+
+def build_meta(model: torch.nn.Module, config: TrainConfig, history: list[EpochEnd],
+               stopped: bool = False) -> dict:
+    best = max(history, key=lambda e: e.test_accuracy)
+    return {
+        "model": config.model,
+        "parameters": count_parameters(model),
+        "epochs": config.epochs,
+        "epochs_completed": len(history),
+        "stopped_early": stopped or len(history) < config.epochs,
+        "history": [asdict(epoch) for epoch in history],
+        "best_epoch": best.epoch,
+        "test_accuracy": best.test_accuracy,   # of the weights in this file: the best epoch's
+        "final_accuracy": history[-1].test_accuracy,
+        "normalization": {"mean": MNIST_MEAN, "std": MNIST_STD},
+        "settings": asdict(config),
+        "versions": _versions(),
+        "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+
+
+def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, config: TrainConfig,
+                    history: list[EpochEnd], stopped: bool = False) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
+    payload = {"format": FORMAT, "version": FORMAT_VERSION, "meta": build_meta(model, config, history, stopped),
+               "state_dict": state}
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(payload, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such file.")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(
+            f"{path} was refused: it holds Python objects that a digitpad checkpoint never contains, so it was "
+            f"not loaded and none of its code ran ({first_line[:200]}). Use a checkpoint written by "
+            f"`trainer train` or the Train tab."
+        ) from None
+    except Exception as error:
+        raise CheckpointError(
+            f"{path} is not a PyTorch checkpoint, or it is truncated or corrupt "
+            f"({type(error).__name__}: {str(error).strip().splitlines()[0][:200] if str(error).strip() else ''})."
+            f" Use a checkpoint written by `trainer train` or the Train tab."
+        ) from None
+
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(
+            f"{path} is a PyTorch file but not a digitpad checkpoint (it has no model name or metadata). "
+            f"Use a checkpoint written by `trainer train` or the Train tab."
+        )
+    meta, state = payload.get("meta") or {}, payload.get("state_dict")
+    name = meta.get("model")
+    if name not in MODELS:
+        raise CheckpointError(
+            f"{path} holds a model named {name!r}, which this version of digitpad does not know "
+            f"(known: {', '.join(sorted(MODELS))})."
+        )
+    model = build_model(name)
+    try:
+        model.load_state_dict(state)
+    except Exception as error:
+        details = str(error).replace("\n\t", " ").replace("\n", " ")
+        raise CheckpointError(
+            f"{path} says it holds the {name!r} model, but its weights belong to another architecture: "
+            f"{details[:400]}"
+        ) from None
+    return Checkpoint(model.eval(), meta)

@@ -1,0 +1,112 @@
+"""The seed Net: 17,504 parameters, >=99.4% on MNIST within 20 epochs.
+
+Every layer's output size and receptive field is tracked in the comments (28x28 input, as MNIST's), because
+the design is all about reaching a receptive field that covers a digit with as few parameters as possible.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def conv_block(in_channels: int, out_channels: int, dropout: float) -> nn.Sequential:
+    """3x3 conv, unpadded, then ReLU -> BatchNorm -> Dropout2d, in the seed's order."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, kernel_size=3),
+        nn.ReLU(),
+        nn.BatchNorm2d(out_channels),
+        nn.Dropout2d(dropout),
+    )
+
+
+class SeedNet(nn.Module):
+    """The project's original net. Input: N x 1 x 28 x 28, normalized with MNIST's mean/std."""
+
+    def __init__(self, dropout: float = 0.1):
+        super().__init__()
+        self.features = nn.Sequential(
+            conv_block(1, 16, dropout),   # 26x26, RF 3
+            conv_block(16, 16, dropout),  # 24x24, RF 5
+            conv_block(16, 32, dropout),  # 22x22, RF 7
+            # Transition: squeeze channels before pooling so the second stage stays cheap.
+            nn.Conv2d(32, 16, kernel_size=1),  # 22x22, RF 7
+            nn.ReLU(),
+            nn.MaxPool2d(2),                   # 11x11, RF 8
+            conv_block(16, 16, dropout),  # 9x9, RF 12
+            conv_block(16, 16, dropout),  # 7x7, RF 16
+            # Unpadded, unlike the seed's code: its padded 7x7 map was then averaged only over the top-left
+            # 5x5 window; its comments describe this 5x5 map averaged whole, which is what we build.
+            conv_block(16, 32, dropout),  # 5x5, RF 20
+        )
+        self.classifier = nn.Sequential(
+            # No bias: a per-class constant adds nothing the BatchNorm before it can't learn.
+            nn.Conv2d(32, 10, kernel_size=1, bias=False),  # 5x5x10
+            nn.AdaptiveAvgPool2d(1),  # global average over the whole 5x5 map: RF 28, the whole digit
+            nn.Flatten(),
+            nn.LogSoftmax(dim=1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+
+# Name -> class, so checkpoints can say which architecture they hold and new models can be added later.
+MODELS: dict[str, type[nn.Module]] = {"seed": SeedNet}
+DEFAULT_MODEL = "seed"
+
+
+def build_model(name: str = DEFAULT_MODEL) -> nn.Module:
+    try:
+        return MODELS[name]()
+    except KeyError:
+        raise ValueError(f"unknown model {name!r}; known models: {', '.join(sorted(MODELS))}") from None
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def layer_table(model: nn.Module, input_size: int = 28) -> list[dict]:
+    """One row per leaf layer: output shape (C, H, W), trainable parameters and receptive field.
+
+    Shapes come from a real forward pass (hooks on a dummy input), so the table can't drift from the code;
+    the receptive field is derived from each layer's kernel size and stride.
+    """
+    rows: list[dict] = []
+    hooks = []
+    rf, jump = 1, 1
+
+    def record(module: nn.Module, _inputs, output):
+        nonlocal rf, jump
+        if isinstance(module, nn.AdaptiveAvgPool2d):  # pools its whole input map
+            kernel = stride = _inputs[0].shape[-1]
+        else:
+            kernel = getattr(module, "kernel_size", 1)
+            stride = getattr(module, "stride", 1)
+        kernel = kernel[0] if isinstance(kernel, tuple) else kernel
+        stride = stride[0] if isinstance(stride, tuple) else stride
+        rf += (kernel - 1) * jump
+        jump *= stride
+        rows.append({
+            "layer": type(module).__name__,
+            "name": names[module],
+            "output": tuple(output.shape[1:]),
+            "params": sum(p.numel() for p in module.parameters(recurse=False) if p.requires_grad),
+            "receptive_field": rf,
+        })
+
+    names = {m: n for n, m in model.named_modules()}
+    for module in model.modules():
+        if not list(module.children()):
+            hooks.append(module.register_forward_hook(record))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, 1, input_size, input_size))
+    finally:
+        model.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    return rows
