@@ -37,7 +37,7 @@ def command_train(args: argparse.Namespace) -> int:
         device=args.device, precision=args.precision, data_dir=args.data_dir)
     if config.epochs < 1 or config.batch_size < 1 or config.lr <= 0:
         raise ValueError("--epochs and --batch-size must be at least 1, and --lr above 0")
-    train, test = load_mnist(config.data_dir, train_limit=config.train_limit)
+    train, test = load_mnist(config.data_dir, download=not args.no_download, train_limit=config.train_limit)
     # Without --out the name gets the accuracy once it is known; until then it says only model and date.
     out = Path(args.out) if args.out else models_dir() / checkpoint_filename(config.model, None)
     json_log = open(args.json_log, "w", encoding="utf-8") if args.json_log else None
@@ -101,7 +101,7 @@ def command_eval(args: argparse.Namespace) -> int:
     import torch
 
     checkpoint = load_checkpoint(args.checkpoint)
-    test = load_test_split(args.data_dir)
+    test = load_test_split(args.data_dir, download=not args.no_download)
     result = evaluate(checkpoint.model, test)
     confusion = torch.zeros(10, 10, dtype=torch.long)
     confusion.index_put_((test.labels, result.predictions), torch.ones_like(test.labels), accumulate=True)
@@ -166,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=defaults.seed, help="default: %(default)s")
     train.add_argument("--no-augment", action="store_true", help="train without random rotation/shift/scale")
     train.add_argument("--data-dir", help=data_help)
+    train.add_argument("--no-download", action="store_true", help="fail instead of downloading missing MNIST files")
     train.add_argument("--out", help=f"checkpoint path (default: {models_dir()}/MODEL-DATE-ACCURACY.pt)")
     train.add_argument("--train-limit", type=int, metavar="N", help="train on the first N training images only")
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: %(default)s)")
@@ -178,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     description="Evaluate a checkpoint on the 10,000 MNIST test images.")
     evaluate_.add_argument("checkpoint", help="a checkpoint written by `trainer train` or the Train tab")
     evaluate_.add_argument("--data-dir", help=data_help)
+    evaluate_.add_argument("--no-download", action="store_true", help="fail instead of downloading missing MNIST files")
     evaluate_.add_argument("--json", action="store_true", help="print the results as JSON")
     evaluate_.set_defaults(handler=command_eval)
 

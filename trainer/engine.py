@@ -168,8 +168,11 @@ class TrainingRun:
         batches = (n + config.batch_size - 1) // config.batch_size
         optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=0.9, nesterov=True,
                                     weight_decay=config.weight_decay)
+        # OneCycleLR divides by the length of each phase, so a very short run (a few batches, e.g. a quick
+        # --train-limit try) gets a warm-up of at least one step and a schedule of at least three.
+        total_steps = max(3, config.epochs * batches)
         schedule = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.lr, epochs=config.epochs, steps_per_epoch=batches, pct_start=0.2)
+            optimizer, max_lr=config.lr, total_steps=total_steps, pct_start=max(0.2, 2 / total_steps))
         images_all = self.train_split.images.to(device)
         labels_all = self.train_split.labels.to(device)
 

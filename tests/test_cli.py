@@ -1,0 +1,103 @@
+"""The `trainer` command, run as a user runs it: in a subprocess."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from trainer.checkpoint import load_checkpoint
+
+
+def trainer(*args, env=None, **kwargs):
+    return subprocess.run([sys.executable, "-m", "trainer", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=300, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def trained(mnist_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("train")
+    result = trainer("train", "--epochs", "1", "--train-limit", "2000", "--data-dir", str(mnist_dir),
+                     "--out", str(out / "seed.pt"), "--json-log", str(out / "log.jsonl"))
+    return result, out
+
+
+def test_train_writes_a_checkpoint_a_json_log_and_a_summary(trained):
+    result, out = trained
+    assert result.returncode == 0, result.stderr
+    assert "epoch  1/1" in result.stdout and "test loss" in result.stdout
+    assert f"checkpoint: {out / 'seed.pt'}" in result.stdout and "best epoch 1" in result.stdout
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert len(log) == 1 and log[0]["epoch"] == 1 and 0 < log[0]["test_accuracy"] <= 1
+    meta = load_checkpoint(out / "seed.pt").meta
+    assert meta["settings"]["train_limit"] == 2000 and meta["test_accuracy"] == log[0]["test_accuracy"]
+
+
+def test_train_without_out_names_the_file_after_model_date_and_accuracy(mnist_dir, tmp_path):
+    result = trainer("train", "--epochs", "1", "--train-limit", "300", "--data-dir", str(mnist_dir),
+                     env={"XDG_DATA_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    saved = list((tmp_path / "digitpad" / "models").glob("seed-*.pt"))
+    assert len(saved) == 1
+    accuracy = load_checkpoint(saved[0]).test_accuracy
+    assert saved[0].name.endswith(f"-{accuracy * 100:.2f}.pt")
+    assert str(saved[0]) in result.stdout
+
+
+def test_eval_reports_accuracy_per_class_and_confusion(trained, mnist_dir):
+    _, out = trained
+    result = trainer("eval", str(out / "seed.pt"), "--data-dir", str(mnist_dir), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    confusion = report["confusion_matrix"]
+    assert sum(map(sum, confusion)) == report["images"] == 10_000
+    assert report["accuracy"] == pytest.approx(sum(confusion[d][d] for d in range(10)) / 10_000)
+    assert report["accuracy"] == pytest.approx(load_checkpoint(out / "seed.pt").test_accuracy)
+    assert len(report["per_class_accuracy"]) == 10
+    text = trainer("eval", str(out / "seed.pt"), "--data-dir", str(mnist_dir))
+    assert "confusion matrix" in text.stdout and "per-class accuracy" in text.stdout
+
+
+def test_info_prints_the_layer_table_and_checkpoint_metadata(trained):
+    _, out = trained
+    plain = trainer("info")
+    assert plain.returncode == 0
+    assert "total trainable parameters: 17,504" in plain.stdout
+    assert "32x5x5" in plain.stdout and "AdaptiveAvgPool2d" in plain.stdout
+    with_checkpoint = trainer("info", str(out / "seed.pt"))
+    assert "test accuracy:" in with_checkpoint.stdout and "train_limit=2000" in with_checkpoint.stdout
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["eval"], ["info"]])
+def test_every_command_has_help(command):
+    result = trainer(*command, "--help")
+    assert result.returncode == 0 and "usage: trainer" in result.stdout
+
+
+def test_errors_are_one_line_and_exit_non_zero(tmp_path):
+    (tmp_path / "junk.pt").write_text("not a checkpoint")
+    for args in (["eval", str(tmp_path / "missing.pt")], ["info", str(tmp_path / "junk.pt")],
+                 ["train", "--data-dir", str(tmp_path / "empty"), "--no-download"]):
+        result = trainer(*args)
+        assert result.returncode == 1
+        assert result.stderr.startswith("trainer: error: ") and "Traceback" not in result.stderr
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_the_best_checkpoint(mnist_dir, tmp_path):
+    log = tmp_path / "log.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trainer", "train", "--epochs", "20", "--train-limit", "1000",
+         "--data-dir", str(mnist_dir), "--out", str(tmp_path / "best.pt"), "--json-log", str(log)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (log.exists() and log.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "stopped:" in stdout and "Traceback" not in stderr
+    meta = load_checkpoint(tmp_path / "best.pt").meta
+    assert 1 <= meta["epochs_completed"] < 20 and meta["stopped_early"]
