@@ -26,7 +26,7 @@ class TrainConfig:
     model: str = "seed"
     epochs: int = 20
     batch_size: int = 128
-    lr: float = 0.05             # peak learning rate of the one-cycle schedule
+    lr: float = 0.1              # peak learning rate of the one-cycle schedule
     weight_decay: float = 1e-4
     seed: int = 0
     augment: bool = True
