@@ -11,7 +11,9 @@ import datetime as _dt
 import os
 import pickle
 import platform
+import re
 import tempfile
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -106,20 +108,27 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such file.")
+    # torch.save has written zip archives since PyTorch 1.6; anything else (text, an image, a truncated
+    # download) is not a checkpoint, whatever torch.load's unpickler would call it.
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(
+            f"{path} is not a PyTorch checkpoint, or it is truncated or corrupt. "
+            f"Use a checkpoint written by `trainer train` or the Train tab."
+        )
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        # torch's message advises loading with weights_only=False, the one thing not to do with such a file.
+        culprit = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+        what = f"it asks to import and call {culprit.group(1)}" if culprit else "it holds Python objects"
         raise CheckpointError(
-            f"{path} was refused: it holds Python objects that a digitpad checkpoint never contains, so it was "
-            f"not loaded and none of its code ran ({first_line[:200]}). Use a checkpoint written by "
-            f"`trainer train` or the Train tab."
+            f"{path} was refused: {what}, which a digitpad checkpoint never does, so it was not loaded and "
+            f"none of its code ran. Use a checkpoint written by `trainer train` or the Train tab."
         ) from None
     except Exception as error:
         raise CheckpointError(
-            f"{path} is not a PyTorch checkpoint, or it is truncated or corrupt "
-            f"({type(error).__name__}: {str(error).strip().splitlines()[0][:200] if str(error).strip() else ''})."
-            f" Use a checkpoint written by `trainer train` or the Train tab."
+            f"{path} is not a readable PyTorch checkpoint ({type(error).__name__}: {str(error)[:200]}). "
+            f"Use a checkpoint written by `trainer train` or the Train tab."
         ) from None
 
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
