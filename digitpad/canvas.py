@@ -1,0 +1,255 @@
+"""The drawing canvas: strokes with the mouse, a pen tablet (pressure varies the width) or a touch screen.
+
+Strokes are kept as points in canvas units (0-1 across the square paper, so they survive resizing) and drawn as
+round-capped curves through the midpoints of successive points, so a fast stroke is smooth and has no gaps.
+The net gets its own rendering at a fixed size (`ink_image`), independent of the window's size and the screen's
+pixel ratio, so the same drawing always reads the same.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor, QDragEnterEvent, QDropEvent, QImage, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen,
+    QTabletEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+# A point of a stroke: x, y and pen width, all in canvas units.
+StrokePoint = tuple[float, float, float]
+Stroke = list[StrokePoint]
+
+# Strokes as thick as MNIST's once a digit drawn about two thirds of the canvas high is scaled to its 20-pixel box:
+# a 0, 1 and 7 drawn so come out 1.8-2.2 pixels wide; MNIST's test digits are 1.9 (median).
+DEFAULT_PEN_WIDTH = 0.085
+INK_IMAGE_SIZE = 280  # the net's view is rendered at 10x MNIST's size: ample for a 20-pixel digit box
+PAPER_COLOR = QColor("#16181d")
+INK_COLOR = QColor("#f4f4f4")
+HINT_COLOR = QColor("#6b7280")
+# Moves shorter than this (canvas units; about half a pixel on a 1000-pixel canvas) add nothing but work.
+MIN_STEP = 0.0005
+
+
+def paint_strokes(painter: QPainter, strokes: list[Stroke], side: float, color: QColor) -> None:
+    """Draw strokes on a square of `side` pixels at the painter's origin.
+
+    Each point after the first is the control point of a quadratic curve between the midpoints around it, which
+    rounds off the corners of a polyline through the raw mouse positions. Runs of equal width share one path,
+    so a mouse stroke is a single path while a pressure-varying one is split where its width changes.
+    """
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    for stroke in strokes:
+        points = [QPointF(x * side, y * side) for x, y, _ in stroke]
+        widths = [width * side for _, _, width in stroke]
+        if len(points) == 1:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(color)
+            painter.drawEllipse(points[0], widths[0] / 2, widths[0] / 2)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            continue
+        path, width = QPainterPath(points[0]), widths[0]
+        for i in range(1, len(points)):
+            if widths[i] != width:
+                _stroke_path(painter, path, width, color)
+                path, width = QPainterPath(path.currentPosition()), widths[i]
+            if i < len(points) - 1:
+                path.quadTo(points[i], (points[i] + points[i + 1]) / 2)
+            else:
+                path.lineTo(points[i])
+        _stroke_path(painter, path, width, color)
+
+
+def _stroke_path(painter: QPainter, path: QPainterPath, width: float, color: QColor) -> None:
+    painter.setPen(QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
+    painter.drawPath(path)
+
+
+def grey_to_qimage(grey: np.ndarray) -> QImage:
+    """A 2-D array of grey levels in [0, 1] as an 8-bit grey QImage that owns its pixels."""
+    pixels = np.ascontiguousarray(np.clip(grey * 255 + 0.5, 0, 255).astype(np.uint8))
+    height, width = pixels.shape
+    return QImage(pixels.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
+
+
+def qimage_to_grey(image: QImage) -> np.ndarray:
+    """An 8-bit grey QImage as a 2-D uint8 array (rows are padded to 4 bytes in the QImage, not here)."""
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, :image.width()].copy()
+
+
+class DrawingCanvas(QWidget):
+    """A square paper centred in the widget. Shows either the strokes drawn on it or an opened picture.
+
+    Signals: `inkMoved` while a stroke is being drawn (often: throttle what you do with it), `inkChanged` when
+    the picture has settled (a stroke ended, undo, clear, a picture shown), `fileDropped(path)` when a file is
+    dropped on it.
+    """
+
+    inkMoved = Signal()
+    inkChanged = Signal()
+    fileDropped = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("canvas")
+        self.setAccessibleName("Drawing canvas")
+        self.setMinimumSize(280, 280)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAcceptDrops(True)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.pen_width = DEFAULT_PEN_WIDTH
+        self._strokes: list[Stroke] = []
+        self._drawing = False  # a stroke is in progress: it is the last of _strokes
+        self._picture: np.ndarray | None = None  # grey levels of an opened image, shown instead of strokes
+        self._picture_image: QImage | None = None
+
+    # ----- what there is ------------------------------------------------------------------------------------
+    def stroke_count(self) -> int:
+        return len(self._strokes)
+
+    def is_empty(self) -> bool:
+        return not self._strokes and self._picture is None
+
+    def ink_image(self) -> np.ndarray:
+        """What the net should read: the opened picture as it is, or the strokes, light on a dark square."""
+        if self._picture is not None:
+            return self._picture
+        image = QImage(INK_IMAGE_SIZE, INK_IMAGE_SIZE, QImage.Format.Format_Grayscale8)
+        image.fill(Qt.GlobalColor.black)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        paint_strokes(painter, self._strokes, INK_IMAGE_SIZE, QColor(Qt.GlobalColor.white))
+        painter.end()
+        return qimage_to_grey(image)
+
+    # ----- changing it --------------------------------------------------------------------------------------
+    def clear(self) -> None:
+        self._strokes.clear()
+        self._drawing = False
+        self._picture = self._picture_image = None
+        self.update()
+        self.inkChanged.emit()
+
+    def undo(self) -> None:
+        """Remove the last stroke (a stroke still being drawn is not undone: it has not happened yet)."""
+        if self._strokes and not self._drawing:
+            self._strokes.pop()
+            self.update()
+            self.inkChanged.emit()
+
+    def show_picture(self, grey: np.ndarray) -> None:
+        """Show an opened image (2-D grey levels in [0, 1]) in place of the drawing; drawing again replaces it."""
+        self._strokes.clear()
+        self._drawing = False
+        self._picture = grey
+        self._picture_image = grey_to_qimage(grey)
+        self.update()
+        self.inkChanged.emit()
+
+    def begin_stroke(self, position: QPointF, width_factor: float = 1.0) -> None:
+        """Start a stroke at a widget position; `width_factor` scales the pen width (tablet pressure)."""
+        if self._picture is not None:
+            self._picture = self._picture_image = None
+        self._strokes.append([self._stroke_point(position, width_factor)])
+        self._drawing = True
+        self.update()
+        self.inkMoved.emit()
+
+    def extend_stroke(self, position: QPointF, width_factor: float = 1.0) -> None:
+        if not self._drawing:
+            return
+        stroke = self._strokes[-1]
+        point = self._stroke_point(position, width_factor)
+        last = stroke[-1]
+        if abs(point[0] - last[0]) < MIN_STEP and abs(point[1] - last[1]) < MIN_STEP:
+            return
+        stroke.append(point)
+        self.update()
+        self.inkMoved.emit()
+
+    def end_stroke(self) -> None:
+        if self._drawing:
+            self._drawing = False
+            self.inkChanged.emit()
+
+    def _stroke_point(self, position: QPointF, width_factor: float) -> StrokePoint:
+        paper = self.paper_rect()
+        return ((position.x() - paper.left()) / paper.width(), (position.y() - paper.top()) / paper.height(),
+                self.pen_width * width_factor)
+
+    # ----- geometry and painting ----------------------------------------------------------------------------
+    def paper_rect(self) -> QRectF:
+        side = min(self.width(), self.height())
+        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+
+    def sizeHint(self) -> QSize:
+        return QSize(480, 480)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        paper = self.paper_rect()
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        outline = QPainterPath()
+        outline.addRoundedRect(paper, 10, 10)
+        painter.fillPath(outline, PAPER_COLOR)
+        painter.setClipPath(outline)
+        if self._picture_image is not None:
+            picture = self._picture_image.size().scaled(paper.size().toSize(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRectF(0, 0, picture.width(), picture.height())
+            target.moveCenter(paper.center())
+            painter.drawImage(target, self._picture_image)
+        elif self._strokes:
+            painter.translate(paper.topLeft())
+            paint_strokes(painter, self._strokes, paper.width(), INK_COLOR)
+        else:
+            painter.setPen(HINT_COLOR)
+            font = painter.font()
+            font.setPixelSize(max(14, round(paper.width() / 18)))
+            painter.setFont(font)
+            painter.drawText(paper, Qt.AlignmentFlag.AlignCenter, "Draw a digit")
+
+    # ----- input --------------------------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.begin_stroke(event.position())
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self.extend_stroke(event.position())
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.end_stroke()
+
+    def tabletEvent(self, event: QTabletEvent) -> None:
+        # Half pressure draws the set width; a light touch half of it, a firm press half as much again.
+        width_factor = 0.5 + event.pressure()
+        kind = event.type()
+        if kind == QTabletEvent.Type.TabletPress:
+            self.begin_stroke(event.position(), width_factor)
+        elif kind == QTabletEvent.Type.TabletMove:
+            self.extend_stroke(event.position(), width_factor)
+        elif kind == QTabletEvent.Type.TabletRelease:
+            self.end_stroke()
+        # Accepted, so Qt does not also synthesize mouse events from the pen and draw every stroke twice.
+        event.accept()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _dropped_file(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = _dropped_file(event)
+        if path is not None:
+            event.acceptProposedAction()
+            self.fileDropped.emit(str(path))
+
+
+def _dropped_file(event: QDragEnterEvent | QDropEvent) -> Path | None:
+    urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+    return Path(urls[0].toLocalFile()) if urls and urls[0].isLocalFile() else None

@@ -1,0 +1,81 @@
+"""Ten labelled bars, one per digit, with the net's probability for each; the most likely digit highlighted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+ACCENT_COLOR = QColor("#2f7de1")
+BAR_COLOR = QColor("#9aa4b2")
+TRACK_COLOR = QColor("#e3e7ec")
+ROW_HEIGHT = 26
+
+
+def format_percent(probability: float) -> str:
+    text = f"{probability:.1%}"
+    # Rounding 99.97% up to "100.0%" would claim a certainty the net does not have.
+    return ">99.9%" if text == "100.0%" and probability < 1 else text
+
+
+class ConfidenceBars(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("confidence")
+        self.setAccessibleName("Confidence per digit")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMinimumSize(200, ROW_HEIGHT * 10)
+        self._probabilities: tuple[float, ...] | None = None
+
+    def probabilities(self) -> tuple[float, ...] | None:
+        return self._probabilities
+
+    def set_probabilities(self, probabilities: Sequence[float] | None) -> None:
+        """Ten probabilities, one per digit, or None to show empty bars."""
+        if probabilities is not None and len(probabilities) != 10:
+            raise ValueError(f"expected 10 probabilities, got {len(probabilities)}")
+        self._probabilities = None if probabilities is None else tuple(float(p) for p in probabilities)
+        self.setAccessibleDescription("" if self._probabilities is None else ", ".join(
+            f"{digit}: {format_percent(p)}" for digit, p in enumerate(self._probabilities)))
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(260, ROW_HEIGHT * 10)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        text_color = self.palette().color(QPalette.ColorRole.WindowText)
+        regular = QFont(self.font())
+        regular.setPixelSize(14)
+        bold = QFont(regular)
+        bold.setBold(True)
+        label_width = 20
+        percent_width = QFontMetrics(bold).horizontalAdvance("100.0%") + 16
+        track_width = max(10, self.width() - label_width - percent_width - 16)
+        top = None if self._probabilities is None else max(range(10), key=self._probabilities.__getitem__)
+
+        for digit in range(10):
+            row = QRectF(0, digit * ROW_HEIGHT, self.width(), ROW_HEIGHT)
+            highlighted = digit == top
+            painter.setFont(bold if highlighted else regular)
+            painter.setPen(ACCENT_COLOR if highlighted else text_color)
+            painter.drawText(QRectF(row.left(), row.top(), label_width, row.height()),
+                             Qt.AlignmentFlag.AlignCenter, str(digit))
+            track = QRectF(label_width + 8, row.center().y() - 6, track_width, 12)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(TRACK_COLOR)
+            painter.drawRoundedRect(track, 6, 6)
+            if self._probabilities is None:
+                continue
+            probability = self._probabilities[digit]
+            if probability * track.width() >= 1:  # narrower than a pixel would be an unreadable smudge
+                bar = QRectF(track.left(), track.top(), max(track.height(), probability * track.width()),
+                             track.height())
+                painter.setBrush(ACCENT_COLOR if highlighted else BAR_COLOR)
+                painter.drawRoundedRect(bar, 6, 6)
+            painter.setPen(ACCENT_COLOR if highlighted else text_color)
+            painter.drawText(QRectF(track.right() + 8, row.top(), percent_width - 8, row.height()),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, format_percent(probability))

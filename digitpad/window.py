@@ -1,0 +1,120 @@
+"""The main window: the Draw and Train tabs, the File menu, and a status bar naming the model in use."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QIcon, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
+
+from trainer.checkpoint import CheckpointError, models_dir
+
+from . import asset_path, builtin_checkpoint_path
+from .draw_tab import DrawTab
+from .predict import Predictor
+from .preprocess import ImageError, load_image
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm);;All files (*)"
+MODEL_FILTER = "digitpad checkpoints (*.pt);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, model_path: str | os.PathLike | None = None):
+        """Opens with the checkpoint at `model_path`, or the built-in model (also when `model_path` is bad)."""
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("digitpad")
+        self.setWindowIcon(QIcon(str(asset_path("icon.png"))))
+        self.resize(960, 640)
+
+        self.draw_tab = DrawTab(self)
+        self.draw_tab.imageDropped.connect(self.open_image)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.draw_tab, "Draw")
+        self.tabs.addTab(self._build_train_tab(), "Train")
+        self.setCentralWidget(self.tabs)
+
+        # Permanent, so that passing messages ("Opened ...") never hide which model is answering.
+        self.model_label = QLabel(objectName="modelLabel")
+        self.statusBar().addPermanentWidget(self.model_label)
+        self._build_menus()
+
+        self.predictor: Predictor | None = None
+        if model_path is None or not self.use_model(model_path):
+            self.reset_model()
+        self.draw_tab.canvas.setFocus()
+
+    def _build_train_tab(self) -> QWidget:
+        placeholder = QWidget(self)
+        layout = QVBoxLayout(placeholder)
+        layout.addWidget(QLabel("Training from the app is coming: the Train tab is a separate issue.\n"
+                                "Meanwhile, train in a terminal with `trainer train`, then File > Open model...",
+                                alignment=Qt.AlignmentFlag.AlignCenter))
+        return placeholder
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_image_action = file_menu.addAction("Open &image...")
+        self.open_image_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.open_image_action.triggered.connect(self.choose_image)
+        self.open_model_action = file_menu.addAction("Open &model...")
+        self.open_model_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        self.open_model_action.triggered.connect(self.choose_model)
+        self.reset_model_action = file_menu.addAction("&Reset to the built-in model")
+        self.reset_model_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        self.reset_model_action.triggered.connect(self.reset_model)
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("&Quit")
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))  # named: Windows has no standard Quit key
+        quit_action.triggered.connect(self.close)
+
+    # ----- models -------------------------------------------------------------------------------------------
+    def use_model(self, path: str | os.PathLike) -> bool:
+        """Read with the checkpoint at `path` from now on; on a bad file say why and keep the current model."""
+        try:
+            predictor = Predictor.load(path)
+        except CheckpointError as error:
+            self.show_error("Could not open the model", str(error))
+            return False
+        self.predictor = predictor
+        self.draw_tab.set_predictor(predictor)
+        self.model_label.setText(f"Model: {predictor.description()}")
+        return True
+
+    def reset_model(self) -> bool:
+        return self.use_model(builtin_checkpoint_path())
+
+    def choose_model(self) -> None:
+        start = models_dir() if models_dir().is_dir() else Path.home()
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", str(start), MODEL_FILTER)
+        if path:
+            self.use_model(path)
+
+    # ----- images -------------------------------------------------------------------------------------------
+    def open_image(self, path: str | os.PathLike) -> bool:
+        """Show an image file on the canvas and read it; on an unreadable file say why and change nothing."""
+        try:
+            grey = load_image(path)
+        except ImageError as error:
+            self.show_error("Could not open the image", str(error))
+            return False
+        self.tabs.setCurrentWidget(self.draw_tab)
+        self.draw_tab.show_picture(grey)
+        self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
+        return True
+
+    def choose_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", str(Path.home()), IMAGE_FILTER)
+        if path:
+            self.open_image(path)
+
+    # ----- errors -------------------------------------------------------------------------------------------
+    def show_error(self, title: str, message: str) -> QMessageBox:
+        """A window-modal error box that returns at once (tests find it among the window's children)."""
+        box = QMessageBox(QMessageBox.Icon.Critical, "digitpad", title, QMessageBox.StandardButton.Ok, self)
+        box.setInformativeText(message)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box

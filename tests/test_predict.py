@@ -1,0 +1,140 @@
+"""Predictor and `digitpad predict`: reading digits from image files, as scans and photos come."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitpad import builtin_checkpoint_path
+from digitpad.app import main
+from digitpad.predict import Predictor
+
+SCANS = 1000
+
+
+def scan_of(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A 28x28 MNIST digit as a scan would show it: enlarged, dark ink on a larger, off-white, grainy page."""
+    size = int(rng.integers(36, 240))
+    enlarged = np.clip(np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BICUBIC)), 0, 1)
+    height, width = int(rng.integers(size, size + 200)), int(rng.integers(size, size + 200))
+    top, left = int(rng.integers(0, height - size + 1)), int(rng.integers(0, width - size + 1))
+    paper, ink = rng.uniform(0.75, 1.0), rng.uniform(0.0, 0.3)
+    page = np.full((height, width), paper, np.float32)
+    page[top:top + size, left:left + size] -= enlarged * (paper - ink)
+    page += rng.normal(0, 0.02, page.shape)
+    return np.clip(page * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    return Predictor.load(builtin_checkpoint_path())
+
+
+def write_digit(path, label_index, mnist, dark_on_light=True):
+    _, test = mnist
+    digit = np.asarray(Image.fromarray(test.images[label_index, 0].numpy()).resize((112, 112)))
+    pixels = np.clip(digit * 255, 0, 255).astype(np.uint8)
+    Image.fromarray(255 - pixels if dark_on_light else pixels).save(path)
+    return int(test.labels[label_index])
+
+
+def test_probabilities_sum_to_one_and_the_digit_is_the_most_likely(predictor, mnist):
+    _, test = mnist
+    prediction = predictor.predict(test.images[0, 0].numpy())
+    assert len(prediction.probabilities) == 10 and sum(prediction.probabilities) == pytest.approx(1, abs=1e-9)
+    assert prediction.digit == int(np.argmax(prediction.probabilities)) == int(test.labels[0])
+    assert prediction.confidence == max(prediction.probabilities)
+    assert prediction.net_input_image().shape == (28, 28)
+
+
+def test_a_blank_picture_predicts_nothing(predictor):
+    assert predictor.predict(np.full((200, 200), 255, np.uint8)) is None
+
+
+def test_the_description_names_the_model_its_size_and_accuracy(predictor):
+    accuracy = predictor.meta["test_accuracy"]
+    assert predictor.is_builtin
+    assert predictor.description() == f"built-in model (seed), 17,504 parameters, test accuracy {accuracy:.2%}"
+
+
+def test_scanned_mnist_test_digits_are_recognized(mnist, tmp_path, capsys):
+    """1,000 MNIST test digits, each pasted at a random place and size on a page, read from files."""
+    _, test = mnist
+    rng = np.random.default_rng(0)
+    chosen = rng.choice(len(test), SCANS, replace=False)
+    files, labels = [], []
+    for number, index in enumerate(chosen):
+        path = tmp_path / f"scan{number}.{'jpg' if number % 4 == 0 else 'png'}"
+        Image.fromarray(scan_of(test.images[index, 0].numpy(), rng)).save(path, quality=90)
+        files.append(str(path))
+        labels.append(int(test.labels[index]))
+
+    assert main(["predict", "--json", *files]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert [result["file"] for result in results] == files
+    accuracy = np.mean([result["digit"] == label for result, label in zip(results, labels)])
+    assert accuracy >= 0.97, f"{accuracy:.1%} of {SCANS} scanned digits recognized"
+    assert all(sum(result["probabilities"]) == pytest.approx(1, abs=1e-4) for result in results)
+
+
+def test_predict_prints_one_line_per_file_and_goes_on_past_bad_files(mnist, tmp_path, capsys):
+    good_dark = tmp_path / "dark.png"
+    good_light = tmp_path / "light.bmp"
+    first = write_digit(good_dark, 0, mnist)
+    second = write_digit(good_light, 1, mnist, dark_on_light=False)
+    unreadable = tmp_path / "notes.png"
+    unreadable.write_text("not an image")
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    blank = tmp_path / "blank.png"
+    Image.new("L", (64, 64), 255).save(blank)
+
+    files = [good_dark, unreadable, empty, blank, good_light]
+    assert main(["predict", *map(str, files)]) == 1
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{good_dark}: {first} (") and lines[0].endswith("%)")
+    assert lines[1].startswith(f"{good_light}: {second} (")
+    errors = err.splitlines()
+    assert len(errors) == 3
+    assert str(unreadable) in errors[0] and "not an image" in errors[0]
+    assert str(empty) in errors[1] and "not an image" in errors[1]
+    assert str(blank) in errors[2] and "no digit found" in errors[2]
+
+
+def test_predict_json_lists_every_file_with_its_digit_or_its_error(mnist, tmp_path, capsys):
+    good = tmp_path / "good.png"
+    label = write_digit(good, 2, mnist)
+    missing = tmp_path / "missing.png"
+    assert main(["predict", "--json", str(good), str(missing)]) == 1
+    results = json.loads(capsys.readouterr().out)
+    assert results[0]["file"] == str(good) and results[0]["digit"] == label
+    assert len(results[0]["probabilities"]) == 10
+    assert results[1]["file"] == str(missing) and "no such file" in results[1]["error"]
+
+
+def test_predict_with_a_bad_model_says_so(tmp_path, capsys):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    assert main(["predict", "--model", str(bad), str(tmp_path / "x.png")]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"digitpad predict: error: {bad}") and "Use a checkpoint written by" in error
+
+
+def test_predict_runs_without_a_display_and_without_qt(mnist, tmp_path):
+    image = tmp_path / "digit.png"
+    label = write_digit(image, 3, mnist)
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    probe = ("import sys; from digitpad.app import main; status = main(sys.argv[1:]); "
+             "assert 'PySide6' not in sys.modules, 'digitpad predict imported Qt'; sys.exit(status)")
+    result = subprocess.run([sys.executable, "-c", probe, "predict", str(image), "--model",
+                             str(builtin_checkpoint_path())], capture_output=True, text=True, env=environment,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{image}: {label} (")

@@ -1,0 +1,169 @@
+"""preprocess: any picture of one digit -> the net's 28x28 input, made the way MNIST's digits were."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitpad.preprocess import ImageError, load_image, preprocess
+from trainer.data import MNIST_MEAN, MNIST_STD
+
+
+def as_image(net_input: np.ndarray) -> np.ndarray:
+    """The net input back as 28x28 grey levels in [0, 1]."""
+    assert net_input.shape == (1, 28, 28) and net_input.dtype == np.float32
+    return net_input[0] * MNIST_STD + MNIST_MEAN
+
+
+def ink_box(image: np.ndarray, level: float = 0.05) -> tuple[int, int, int, int]:
+    """(top, left, height, width) of the pixels brighter than `level`."""
+    rows, columns = np.flatnonzero((image > level).any(axis=1)), np.flatnonzero((image > level).any(axis=0))
+    return rows[0], columns[0], rows[-1] - rows[0] + 1, columns[-1] - columns[0] + 1
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    ys, xs = np.mgrid[:image.shape[0], :image.shape[1]]
+    return float((image * ys).sum() / image.sum()), float((image * xs).sum() / image.sum())
+
+
+def canvas_with(shapes, size=(400, 300), ink=255, background=0) -> np.ndarray:
+    """A uint8 picture with rectangles (top, left, bottom, right) of ink on a plain background."""
+    picture = np.full(size, background, np.uint8)
+    for top, left, bottom, right in shapes:
+        picture[top:bottom, left:right] = ink
+    return picture
+
+
+L_SHAPE = [(50, 60, 250, 90), (220, 60, 250, 200)]  # an L: heavy on the left and at the bottom
+
+
+def test_the_ink_is_scaled_to_a_20_pixel_box_and_centred_by_mass_not_by_box():
+    image = as_image(preprocess(canvas_with(L_SHAPE)))  # the L is 200 x 140 pixels
+    assert ink_box(image)[2:] == (20, 14)
+    centre_y, centre_x = centre_of_mass(image)
+    assert abs(centre_y - 14) <= 0.5 and abs(centre_x - 14) <= 0.5
+    # Centred by mass, the L's box sits up and to the right of the field's middle.
+    top, left, height, width = ink_box(image)
+    assert top + height / 2 < 13.5 and left + width / 2 > 14.5
+
+
+def test_where_the_digit_is_in_the_picture_does_not_matter():
+    here = preprocess(canvas_with(L_SHAPE))
+    moved = preprocess(canvas_with([(t + 100, l - 50, b + 100, r - 50) for t, l, b, r in L_SHAPE], size=(600, 500)))
+    np.testing.assert_allclose(here, moved, atol=1e-5)
+
+
+@pytest.mark.parametrize("height, width, expected", [(200, 50, (20, 5)), (40, 160, (5, 20))])
+def test_the_aspect_ratio_is_kept(height, width, expected):
+    image = as_image(preprocess(canvas_with([(30, 30, 30 + height, 30 + width)], size=(300, 300))))
+    assert ink_box(image, level=0.5)[2:] == expected
+
+
+def test_dark_ink_on_light_paper_reads_the_same_as_light_on_dark():
+    light_on_dark = canvas_with(L_SHAPE)
+    dark_on_light = 255 - light_on_dark
+    np.testing.assert_allclose(preprocess(dark_on_light), preprocess(light_on_dark), atol=1e-5)
+    # A grey photo: pale grey paper, dark grey pencil. The ink still reaches full brightness.
+    photo = canvas_with(L_SHAPE, ink=70, background=190)
+    np.testing.assert_allclose(preprocess(photo), preprocess(light_on_dark), atol=1e-5)
+
+
+def test_faint_background_noise_is_ignored():
+    clean = canvas_with(L_SHAPE, ink=20, background=235)
+    noise = np.random.default_rng(0).normal(0, 6, clean.shape)  # paper grain, about 2.5% of full scale
+    noisy = np.clip(clean + noise, 0, 255).astype(np.uint8)
+    assert ink_box(as_image(preprocess(noisy))) == ink_box(as_image(preprocess(clean)))
+    assert np.abs(preprocess(noisy) - preprocess(clean)).max() < 0.5
+
+
+def test_uint8_and_float_pictures_read_the_same():
+    picture = canvas_with(L_SHAPE)
+    np.testing.assert_allclose(preprocess(picture), preprocess(picture / 255.0), atol=1e-5)
+
+
+def test_the_background_is_mnists_black_and_the_ink_reaches_white():
+    net_input = preprocess(canvas_with(L_SHAPE))
+    assert net_input.min() == pytest.approx(-MNIST_MEAN / MNIST_STD)
+    assert net_input.max() == pytest.approx((1 - MNIST_MEAN) / MNIST_STD, abs=0.05)
+
+
+def test_tiny_pictures_work():
+    dot = np.zeros((3, 3), np.uint8)
+    dot[1, 1] = 255
+    assert ink_box(as_image(preprocess(dot)))[2:] == (20, 20)  # a single pixel of ink fills the digit box
+    bar = np.zeros((8, 5), np.uint8)
+    bar[1:7, 2] = 255
+    image = as_image(preprocess(bar))
+    assert ink_box(image, level=0.5)[2] == 20 and ink_box(image)[3] <= 5
+
+
+def test_huge_pictures_work():
+    picture = canvas_with([(500, 1200, 3500, 1500)], size=(4000, 3000))
+    image = as_image(preprocess(picture))
+    assert ink_box(image, level=0.5)[2:] == (20, 2)
+
+
+@pytest.mark.parametrize("picture", [
+    np.zeros((280, 280), np.uint8),                                   # an empty canvas
+    np.full((100, 80), 255, np.uint8),                                # a blank white page
+    np.full((50, 50), 0.6, np.float32),                               # flat grey
+    np.clip(np.random.default_rng(1).normal(200, 4, (120, 90)), 0, 255).astype(np.uint8),  # grainy paper
+    np.zeros((1, 1), np.uint8),
+], ids=["empty canvas", "white page", "flat grey", "grainy paper", "one pixel"])
+def test_a_picture_without_ink_gives_nothing(picture):
+    assert preprocess(picture) is None
+
+
+def test_only_2d_grey_pictures_are_accepted():
+    with pytest.raises(ValueError, match="2-D"):
+        preprocess(np.zeros((10, 10, 3), np.uint8))
+    with pytest.raises(ValueError, match="2-D"):
+        preprocess(np.zeros((0, 10), np.uint8))
+
+
+def test_mnist_digits_come_back_as_they_are(mnist):
+    """MNIST's digits were made this way, so preprocessing one again changes it very little."""
+    _, test = mnist
+    correlations = []
+    for digit in test.images[:300, 0].numpy():
+        again = as_image(preprocess(digit))
+        assert np.abs(np.subtract(ink_box(again, 0.3)[2:], ink_box(digit, 0.3)[2:])).max() <= 1
+        assert np.abs(np.subtract(centre_of_mass(again), 14)).max() <= 0.75
+        correlations.append(np.corrcoef(digit.ravel(), again.ravel())[0, 1])
+    # Rounding the centring shift can move a thin digit (a 1) by a pixel, hence the median, not each one.
+    assert np.median(correlations) > 0.95
+
+
+def test_load_image_reads_grey_levels_and_flattens_transparency(tmp_path):
+    rgb = np.zeros((40, 30, 3), np.uint8)
+    rgb[..., 0] = 255  # pure red: luma 0.299
+    Image.fromarray(rgb).save(tmp_path / "red.png")
+    assert load_image(tmp_path / "red.png") == pytest.approx(np.full((40, 30), 76 / 255), abs=1e-6)
+
+    # Black ink on a transparent sheet (whose hidden colour is black too, as many editors save it).
+    rgba = np.zeros((60, 60, 4), np.uint8)
+    rgba[10:50, 25:35, 3] = 255
+    Image.fromarray(rgba).save(tmp_path / "transparent.png")
+    grey = load_image(tmp_path / "transparent.png")
+    assert grey[0, 0] == 1.0 and grey[30, 30] == 0.0
+    assert preprocess(grey) is not None
+
+
+def test_load_image_honours_the_camera_orientation(tmp_path):
+    picture = Image.fromarray(canvas_with([(10, 10, 20, 60)], size=(100, 80)))  # a wide bar
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees to display"
+    picture.save(tmp_path / "rotated.jpg", exif=exif)
+    assert load_image(tmp_path / "rotated.jpg").shape == (80, 100)
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no such file"), (b"", "not an image"), (b"this is text, not pixels", "not an image"),
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "could not be read|not an image"),
+], ids=["missing", "empty", "text", "truncated png"])
+def test_load_image_explains_unreadable_files(tmp_path, content, message):
+    path = tmp_path / "digit.png"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ImageError, match=message) as error:
+        load_image(path)
+    assert str(path) in str(error.value)
