@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QTableWidgetItem, QToolButton, QVBoxLayout, QWidget,
 )
 
-from trainer.checkpoint import checkpoint_filename, models_dir
+from trainer.checkpoint import checkpoint_filename, models_dir, rename_with_accuracy
 from trainer.data import RAW_FILES, DataError, ensure_data, load_mnist, missing_files, raw_folder, resolve_data_dir
 from trainer.engine import BatchEnd, EpochEnd, TrainConfig, TrainingRun
 from trainer.model import DEFAULT_MODEL, build_model, count_parameters
@@ -129,10 +129,7 @@ class TrainWorker(QThread):
         best = result.best
         checkpoint = result.checkpoint
         if checkpoint is not None and best is not None and self.checkpoint_path is None:
-            # Same naming as trainer/cli.py's command_train (a candidate for a shared helper in checkpoint.py).
-            final = checkpoint.with_name(checkpoint.stem + f"-{best.test_accuracy * 100:.2f}.pt")
-            checkpoint.replace(final)  # atomic: the file has either its old name or its new one
-            checkpoint = final
+            checkpoint = rename_with_accuracy(checkpoint, best.test_accuracy)
         self.succeeded.emit(RunSummary(result.history, result.stopped, result.seconds, load_seconds, len(train),
                                        checkpoint))
 

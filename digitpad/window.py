@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from trainer.checkpoint import CheckpointError, models_dir
 
@@ -15,6 +15,7 @@ from . import asset_path, builtin_checkpoint_path
 from .draw_tab import DrawTab
 from .predict import Predictor
 from .preprocess import ImageError, load_image
+from .train_tab import TrainTab
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm);;All files (*)"
 MODEL_FILTER = "digitpad checkpoints (*.pt);;All files (*)"
@@ -47,12 +48,15 @@ class MainWindow(QMainWindow):
         self.draw_tab.canvas.setFocus()
 
     def _build_train_tab(self) -> QWidget:
-        placeholder = QWidget(self)
-        layout = QVBoxLayout(placeholder)
-        layout.addWidget(QLabel("Training from the app is coming: the Train tab is a separate issue.\n"
-                                "Meanwhile, train in a terminal with `trainer train`, then File > Open model...",
-                                alignment=Qt.AlignmentFlag.AlignCenter))
-        return placeholder
+        self.train_tab = TrainTab(self)
+        # "Use in Draw tab" (and the tab's own reset button) hand over a checkpoint path, like Open model...
+        self.train_tab.modelReady.connect(self.use_model)
+        return self.train_tab
+
+    def closeEvent(self, event) -> None:
+        # A run in progress is stopped and its thread joined before the window goes; its best epoch is kept.
+        self.train_tab.shutdown()
+        super().closeEvent(event)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")

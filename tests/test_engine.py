@@ -80,3 +80,20 @@ def test_tiny_runs_of_a_few_batches_train_without_error(mnist, n_images):
     train, test = mnist
     result = TrainingRun(TrainConfig(epochs=1), subset(train, n_images), subset(test, 100)).run()
     assert len(result.history) == 1
+
+
+def test_a_stop_during_the_test_pass_does_not_wait_for_it(mnist, tmp_path):
+    train, test = mnist
+    events = []
+
+    def on_event(event):
+        events.append(event)
+        if isinstance(event, BatchEnd) and event.batch == event.batches:
+            run.stop()  # the test pass of epoch 1 comes next
+
+    run = TrainingRun(TrainConfig(epochs=2), subset(train, 500), test, on_event=on_event,
+                      checkpoint_path=tmp_path / "x.pt")
+    result = run.run()
+    assert result.stopped and result.history == []
+    assert not any(isinstance(event, EpochEnd) for event in events)  # the half-tested epoch is dropped
+    assert not (tmp_path / "x.pt").exists()

@@ -13,7 +13,6 @@ import pickle
 import platform
 import re
 import tempfile
-import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -55,6 +54,13 @@ def checkpoint_filename(model_name: str, accuracy: float | None, when: _dt.datet
     when = when or _dt.datetime.now()
     accuracy_part = f"-{accuracy * 100:.2f}" if accuracy is not None else ""
     return f"{model_name}-{when:%Y%m%d-%H%M%S}{accuracy_part}.pt"
+
+
+def rename_with_accuracy(path: Path, accuracy: float) -> Path:
+    """Append the test accuracy to a finished run's checkpoint name (known only at the end); atomic."""
+    final = path.with_name(path.stem + f"-{accuracy * 100:.2f}.pt")
+    path.replace(final)
+    return final
 
 
 def _versions() -> dict:
@@ -108,28 +114,25 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such file.")
-    # torch.save has written zip archives since PyTorch 1.6; anything else (text, an image, a truncated
-    # download) is not a checkpoint, whatever torch.load's unpickler would call it.
-    if not zipfile.is_zipfile(path):
-        raise CheckpointError(
-            f"{path} is not a PyTorch checkpoint, or it is truncated or corrupt. "
-            f"Use a checkpoint written by `trainer train` or the Train tab."
-        )
+    not_a_checkpoint = CheckpointError(
+        f"{path} is not a PyTorch checkpoint, or it is truncated or corrupt. "
+        f"Use a checkpoint written by `trainer train` or the Train tab.")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        # torch's message advises loading with weights_only=False, the one thing not to do with such a file.
-        culprit = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
-        what = f"it asks to import and call {culprit.group(1)}" if culprit else "it holds Python objects"
+        message = str(error)
+        if "invalid load key" in message:  # text, an image, a truncated download
+            raise not_a_checkpoint from None
+        # The weights-only unpickler met something other than tensors and plain data: a pickled object, maybe
+        # crafted to run code. torch's own message advises loading with weights_only=False: never pass that on.
+        culprit = re.search(r"GLOBAL (\S+)", message)
+        what = f"asks to import and call {culprit.group(1)}" if culprit else "holds pickled Python objects"
         raise CheckpointError(
-            f"{path} was refused: {what}, which a digitpad checkpoint never does, so it was not loaded and "
+            f"{path} was refused: it {what}, which a digitpad checkpoint never does, so it was not loaded and "
             f"none of its code ran. Use a checkpoint written by `trainer train` or the Train tab."
         ) from None
-    except Exception as error:
-        raise CheckpointError(
-            f"{path} is not a readable PyTorch checkpoint ({type(error).__name__}: {str(error)[:200]}). "
-            f"Use a checkpoint written by `trainer train` or the Train tab."
-        ) from None
+    except Exception:
+        raise not_a_checkpoint from None
 
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(

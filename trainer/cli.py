@@ -10,7 +10,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .checkpoint import CheckpointError, checkpoint_filename, load_checkpoint, models_dir
+from .checkpoint import CheckpointError, checkpoint_filename, load_checkpoint, models_dir, rename_with_accuracy
 from .data import DataError, load_mnist, load_test_split
 from .engine import BatchEnd, EpochEnd, TrainConfig, TrainingRun, evaluate
 from .model import DEFAULT_MODEL, MODELS, build_model, count_parameters, layer_table
@@ -87,9 +87,7 @@ def command_train(args: argparse.Namespace) -> int:
               f"no checkpoint was written")
         return 130
     if not args.out and result.checkpoint:
-        final_path = out.with_name(out.stem + f"-{best.test_accuracy * 100:.2f}.pt")
-        result.checkpoint.replace(final_path)
-        out = final_path
+        out = rename_with_accuracy(result.checkpoint, best.test_accuracy)
     state = "stopped" if result.stopped else "done"
     print(f"{state}: {len(result.history)} epochs in {format_duration(result.seconds)}; best epoch "
           f"{best.epoch}, test accuracy {best.test_accuracy:.2%} (last epoch {result.history[-1].test_accuracy:.2%})")

@@ -118,12 +118,16 @@ def prepare_model(model: torch.nn.Module, device: torch.device) -> torch.nn.Modu
 
 
 def evaluate(model: torch.nn.Module, split: MnistSplit, device: torch.device | str = "cpu",
-             dtype: torch.dtype | None = None, batch_size: int = 1000) -> EvalResult:
+             dtype: torch.dtype | None = None, batch_size: int = 1000,
+             stop: threading.Event | None = None) -> EvalResult:
+    """Loss and accuracy over `split`; raises Stopped between blocks once `stop` is set."""
     device = torch.device(device)
     model.eval()
     total_loss, predictions = 0.0, []
     with torch.no_grad():
         for start in range(0, len(split), batch_size):
+            if stop is not None and stop.is_set():  # the test pass takes seconds: a Stop should not wait for it
+                raise Stopped
             images = normalize(split.images[start:start + batch_size].to(device))
             labels = split.labels[start:start + batch_size].to(device)
             with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
@@ -207,7 +211,7 @@ class TrainingRun:
 
                 # Evaluated in float32 whatever the training precision, so the accuracy recorded here is the
                 # one `trainer eval` and the drawing pad reproduce.
-                evaluation = evaluate(model, self.test_split, device)
+                evaluation = evaluate(model, self.test_split, device, stop=self._stop)
                 is_best = evaluation.accuracy > best_accuracy
                 event = EpochEnd(epoch, config.epochs, loss_sum / n, correct / n, evaluation.loss,
                                  evaluation.accuracy, optimizer.param_groups[0]["lr"],
