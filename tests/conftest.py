@@ -36,3 +36,17 @@ def mnist(mnist_dir):
     from trainer.data import load_mnist
 
     return load_mnist(mnist_dir, download=False)
+
+
+@pytest.fixture
+def window(qtbot):
+    """digitpad's main window with the built-in model, shown and active (shortcuts go to the active window)."""
+    from digitpad.window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    return window

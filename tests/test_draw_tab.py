@@ -23,17 +23,6 @@ from digitpad.draw_tab import NetInputPreview
 from .drawing import ONE, SEVEN, ZERO, drag, line, move, press, release
 
 
-@pytest.fixture
-def window(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)  # keyboard shortcuts go to the active window only
-    return window
-
-
 def canvas_of(window) -> DrawingCanvas:
     return window.findChild(DrawingCanvas, "canvas")
 

@@ -1,26 +1,15 @@
 """The Train tab inside the window: a model trained there is one click away from the Draw tab."""
 
 import numpy as np
-import pytest
 import torch
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QSpinBox
 
-from digitpad.app import MainWindow
 from digitpad.canvas import DrawingCanvas
 from digitpad.confidence import ConfidenceBars
 from trainer.checkpoint import load_checkpoint, models_dir
 
 from .drawing import SEVEN, drag
-
-
-@pytest.fixture
-def window(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
 
 
 def test_use_in_draw_tab_makes_the_drawing_read_by_the_new_model(window, qtbot, mnist_dir):
