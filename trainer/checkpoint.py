@@ -13,6 +13,7 @@ import pickle
 import platform
 import re
 import tempfile
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -118,7 +119,9 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         f"{path} is not a PyTorch checkpoint, or it is truncated or corrupt. "
         f"Use a checkpoint written by `trainer train` or the Train tab.")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about odd pickle protocols; our error says it better
+            warnings.simplefilter("ignore", UserWarning)
+            payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         message = str(error)
         if "invalid load key" in message:  # text, an image, a truncated download
