@@ -99,3 +99,11 @@ def test_files_that_are_not_checkpoints(tmp_path, content):
 def test_missing_file(tmp_path):
     with pytest.raises(CheckpointError, match="no such file"):
         load_checkpoint(tmp_path / "nope.pt")
+
+
+def test_an_image_given_as_a_checkpoint_is_called_not_a_checkpoint(tmp_path):
+    from PIL import Image
+
+    Image.new("L", (32, 32), 255).save(tmp_path / "digit.png")
+    with pytest.raises(CheckpointError, match="not a PyTorch checkpoint"):
+        load_checkpoint(tmp_path / "digit.png")

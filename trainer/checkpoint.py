@@ -123,16 +123,16 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
             warnings.simplefilter("ignore", UserWarning)
             payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        message = str(error)
-        if "invalid load key" in message:  # text, an image, a truncated download
+        # A pickled object names the function that rebuilds it (a GLOBAL); tensors and plain data never need
+        # one outside torch's allow-list. Without one the bytes were simply not a pickle (text, an image...).
+        culprit = re.search(r"GLOBAL (\S+)", str(error))
+        if not culprit:
             raise not_a_checkpoint from None
-        # The weights-only unpickler met something other than tensors and plain data: a pickled object, maybe
-        # crafted to run code. torch's own message advises loading with weights_only=False: never pass that on.
-        culprit = re.search(r"GLOBAL (\S+)", message)
-        what = f"asks to import and call {culprit.group(1)}" if culprit else "holds pickled Python objects"
+        # torch's own message advises loading with weights_only=False: the one thing not to do with this file.
         raise CheckpointError(
-            f"{path} was refused: it {what}, which a digitpad checkpoint never does, so it was not loaded and "
-            f"none of its code ran. Use a checkpoint written by `trainer train` or the Train tab."
+            f"{path} was refused: it asks to import and call {culprit.group(1)}, which a digitpad checkpoint "
+            f"never does, so it was not loaded and none of its code ran. Use a checkpoint written by "
+            f"`trainer train` or the Train tab."
         ) from None
     except Exception:
         raise not_a_checkpoint from None
