@@ -80,7 +80,9 @@ def test_every_command_has_help(command):
 def test_errors_are_one_line_and_exit_non_zero(tmp_path):
     (tmp_path / "junk.pt").write_text("not a checkpoint")
     for args in (["eval", str(tmp_path / "missing.pt")], ["info", str(tmp_path / "junk.pt")],
-                 ["train", "--data-dir", str(tmp_path / "empty"), "--no-download"]):
+                 ["train", "--data-dir", str(tmp_path / "empty"), "--no-download"],
+                 ["train", "--batch-size", "0"], ["train", "--epochs", "0"], ["train", "--lr", "0"],
+                 ["train", "--device", "tpu"]):
         result = trainer(*args)
         assert result.returncode == 1
         assert result.stderr.startswith("trainer: error: ") and "Traceback" not in result.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .checkpoint import CheckpointError, checkpoint_filename, load_checkpoint, models_dir, rename_with_accuracy
 from .data import DataError, load_mnist, load_test_split
-from .engine import BatchEnd, EpochEnd, TrainConfig, TrainingRun, evaluate
+from .engine import BatchEnd, EpochEnd, TrainConfig, TrainingRun, evaluate, pick_device
 from .model import DEFAULT_MODEL, MODELS, build_model, count_parameters, layer_table
 
 
@@ -32,11 +32,13 @@ def command_train(args: argparse.Namespace) -> int:
 
     defaults = TrainConfig()
     config = TrainConfig(
-        model=args.model, epochs=args.epochs, batch_size=args.batch_size or defaults.batch_size,
-        lr=args.lr or defaults.lr, seed=args.seed, augment=not args.no_augment, train_limit=args.train_limit,
+        model=args.model, epochs=args.epochs,
+        batch_size=defaults.batch_size if args.batch_size is None else args.batch_size,
+        lr=defaults.lr if args.lr is None else args.lr, seed=args.seed, augment=not args.no_augment, train_limit=args.train_limit,
         device=args.device, precision=args.precision, data_dir=args.data_dir)
     if config.epochs < 1 or config.batch_size < 1 or config.lr <= 0:
         raise ValueError("--epochs and --batch-size must be at least 1, and --lr above 0")
+    pick_device(config.device)  # an unknown or absent device fails here, before minutes of data loading
     train, test = load_mnist(config.data_dir, download=not args.no_download, train_limit=config.train_limit)
     # Without --out the name gets the accuracy once it is known; until then it says only model and date.
     out = Path(args.out) if args.out else models_dir() / checkpoint_filename(config.model, None)

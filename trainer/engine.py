@@ -83,8 +83,16 @@ class Stopped(Exception):
 
 
 def pick_device(name: str = "auto") -> torch.device:
+    """The device to train on; ValueError, saying why, for a name torch doesn't know or a device not present."""
     if name != "auto":
-        return torch.device(name)
+        try:
+            device = torch.device(name)
+        except RuntimeError:
+            raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda or mps") from None
+        present = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+        if not present.get(device.type, False):
+            raise ValueError(f"device {name!r} is not available on this machine; use --device auto or cpu")
+        return device
     if torch.cuda.is_available():
         return torch.device("cuda")
     if torch.backends.mps.is_available():
