@@ -58,6 +58,8 @@ def to_grayscale(image: Image.Image) -> np.ndarray:
         return grey * alpha + background * (1 - alpha)
     if image.mode in ("I", "I;16", "F"):  # 16-bit and float scans: scale their own range to [0, 1]
         values = np.asarray(image.convert("F"), dtype=np.float32)
+        finite = values[np.isfinite(values)]
+        values = np.nan_to_num(values, nan=0.0, posinf=float(finite.max(initial=0)), neginf=float(finite.min(initial=0)))
         low, high = float(values.min()), float(values.max())
         return (values - low) / (high - low) if high > low else np.zeros_like(values)
     return np.asarray(image.convert("L"), dtype=np.float32) / 255
@@ -82,7 +84,8 @@ def _as_unit_floats(grey: np.ndarray) -> np.ndarray:
         raise ValueError(f"expected a non-empty 2-D grey image, got an array of shape {grey.shape}")
     if grey.dtype == np.uint8:
         return grey.astype(np.float32) / 255
-    return np.clip(grey.astype(np.float32), 0, 1)
+    # NaN (no reading) counts as black, +-inf as the extremes, rather than spreading through every sum.
+    return np.clip(np.nan_to_num(grey.astype(np.float32), nan=0.0, posinf=1.0, neginf=0.0), 0, 1)
 
 
 def ink_layer(grey: np.ndarray) -> np.ndarray | None:

@@ -497,6 +497,7 @@ class TrainTab(QWidget):
             return False
         config = self.config()
         self.last_result, self.last_error = None, None
+        self.model_path = None  # "Use in Draw tab" offers only what this run saves
         self._history = []
         self._reset_charts(config.epochs)
         self.history.setRowCount(0)
@@ -591,8 +592,7 @@ class TrainTab(QWidget):
         self.dataMessageText.setText(
             f"<b>MNIST is not in {raw_folder(root)}</b> (missing: {', '.join(missing)}).<br>"
             f"Download it there (about 12 MB), or choose the folder that holds the MNIST files "
-            f"(the folder with MNIST/raw/ in it, or MNIST/raw/ itself, holding {', '.join(RAW_FILES)} "
-            f"or their .gz).")
+            f"(the folder with MNIST/raw/ in it, or MNIST/raw/ itself, holding {', '.join(RAW_FILES)}).")
         self.download.setEnabled(True)
         self.dataMessage.show()
         return False

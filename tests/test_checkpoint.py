@@ -107,3 +107,20 @@ def test_an_image_given_as_a_checkpoint_is_called_not_a_checkpoint(tmp_path):
     Image.new("L", (32, 32), 255).save(tmp_path / "digit.png")
     with pytest.raises(CheckpointError, match="not a PyTorch checkpoint"):
         load_checkpoint(tmp_path / "digit.png")
+
+
+def test_a_checkpoint_is_an_ordinary_file_not_a_private_one(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        path = save_checkpoint(tmp_path / "a.pt", trained_model(), TrainConfig(), HISTORY)
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("meta", [["seed"], {"model": ["seed"]}, None])
+def test_damaged_metadata_is_a_clear_error(tmp_path, meta):
+    torch.save({"format": "digitpad-checkpoint", "version": 1, "meta": meta,
+                "state_dict": build_model().state_dict()}, tmp_path / "d.pt")
+    with pytest.raises(CheckpointError, match="damaged"):
+        load_checkpoint(tmp_path / "d.pt")

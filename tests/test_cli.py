@@ -82,7 +82,7 @@ def test_errors_are_one_line_and_exit_non_zero(tmp_path):
     for args in (["eval", str(tmp_path / "missing.pt")], ["info", str(tmp_path / "junk.pt")],
                  ["train", "--data-dir", str(tmp_path / "empty"), "--no-download"],
                  ["train", "--batch-size", "0"], ["train", "--epochs", "0"], ["train", "--lr", "0"],
-                 ["train", "--device", "tpu"]):
+                 ["train", "--device", "tpu"], ["train", "--lr", "nan"], ["train", "--out", str(tmp_path)]):
         result = trainer(*args)
         assert result.returncode == 1
         assert result.stderr.startswith("trainer: error: ") and "Traceback" not in result.stderr

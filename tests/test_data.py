@@ -116,3 +116,9 @@ def test_augmentation_with_zero_limits_is_the_identity():
     images = torch.rand(4, 1, 28, 28)
     same = augment_batch(images, torch.Generator().manual_seed(0), max_rotation=0, max_shift=0, max_scale=0)
     torch.testing.assert_close(same, images, atol=1e-5, rtol=0)
+
+
+def test_augmentation_follows_the_images_to_their_device():
+    """The random draws stay on the CPU generator; the transform must still meet the images where they are."""
+    images = torch.zeros(2, 1, 28, 28, device="meta")
+    assert augment_batch(images, torch.Generator().manual_seed(0)).device.type == "meta"

@@ -167,3 +167,11 @@ def test_load_image_explains_unreadable_files(tmp_path, content, message):
     with pytest.raises(ImageError, match=message) as error:
         load_image(path)
     assert str(path) in str(error.value)
+
+
+def test_non_finite_pixels_neither_crash_nor_hide_the_digit():
+    grey = np.zeros((60, 60), np.float32)
+    grey[10:50, 28:32] = 1.0
+    grey[0, 0], grey[0, 1], grey[0, 2] = np.nan, np.inf, -np.inf
+    net_input = preprocess(grey)
+    assert net_input is not None and np.isfinite(net_input).all()

@@ -100,6 +100,10 @@ def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, config: Tra
                "state_dict": state}
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes the file private (0600); a checkpoint is an ordinary file, readable as the umask allows.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         with os.fdopen(handle, "wb") as file:
             torch.save(payload, file)
             file.flush()
@@ -142,8 +146,10 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
             f"{path} is a PyTorch file but not a digitpad checkpoint (it has no model name or metadata). "
             f"Use a checkpoint written by `trainer train` or the Train tab."
         )
-    meta, state = payload.get("meta") or {}, payload.get("state_dict")
-    name = meta.get("model")
+    meta, state = payload.get("meta"), payload.get("state_dict")
+    if not isinstance(meta, dict) or not isinstance(meta.get("model"), str) or not isinstance(state, dict):
+        raise CheckpointError(f"{path} is a damaged digitpad checkpoint: its metadata or weights are missing.")
+    name = meta["model"]
     if name not in MODELS:
         raise CheckpointError(
             f"{path} holds a model named {name!r}, which this version of digitpad does not know "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 import time
@@ -36,12 +37,14 @@ def command_train(args: argparse.Namespace) -> int:
         batch_size=defaults.batch_size if args.batch_size is None else args.batch_size,
         lr=defaults.lr if args.lr is None else args.lr, seed=args.seed, augment=not args.no_augment, train_limit=args.train_limit,
         device=args.device, precision=args.precision, data_dir=args.data_dir)
-    if config.epochs < 1 or config.batch_size < 1 or config.lr <= 0:
-        raise ValueError("--epochs and --batch-size must be at least 1, and --lr above 0")
+    if config.epochs < 1 or config.batch_size < 1 or not (0 < config.lr < math.inf):
+        raise ValueError("--epochs and --batch-size must be at least 1, and --lr a number above 0")
     pick_device(config.device)  # an unknown or absent device fails here, before minutes of data loading
     train, test = load_mnist(config.data_dir, download=not args.no_download, train_limit=config.train_limit)
     # Without --out the name gets the accuracy once it is known; until then it says only model and date.
     out = Path(args.out) if args.out else models_dir() / checkpoint_filename(config.model, None)
+    if out.is_dir():  # found now, not when the first epoch's checkpoint is saved
+        raise ValueError(f"--out {out} is a folder; give the checkpoint's file name")
     json_log = open(args.json_log, "w", encoding="utf-8") if args.json_log else None
     print(f"training {config.model} ({count_parameters(build_model(config.model)):,} parameters) on "
           f"{len(train):,} images, testing on {len(test):,}, for {config.epochs} epochs")
@@ -70,12 +73,16 @@ def command_train(args: argparse.Namespace) -> int:
     def on_interrupt(_signum, _frame):
         # First Ctrl-C: finish the current batch and keep the best checkpoint; a second one aborts at once.
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        tqdm.write("stopping after this batch (Ctrl-C again to abort without saving)...")
+        tqdm.write("stopping after this batch (Ctrl-C again to abort at once)...")
         run.stop()
 
     previous_handler = signal.signal(signal.SIGINT, on_interrupt)
     try:
         result = run.run()
+    except KeyboardInterrupt:
+        kept = f"the best checkpoint so far is kept: {out}" if out.exists() else "no checkpoint was written"
+        print(f"aborted; {kept}", file=sys.stderr)
+        return 130
     finally:
         signal.signal(signal.SIGINT, previous_handler)
         if bar is not None:

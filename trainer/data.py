@@ -81,7 +81,7 @@ def _download(root: Path) -> None:
         except Exception as error:  # URLError, HTTP errors, checksum failures: all mean "not downloaded"
             raise DataError(
                 f"MNIST is not in {raw_folder(root)} and could not be downloaded ({error}).\n"
-                f"Put the four files {', '.join(RAW_FILES)} (or their .gz) in {raw_folder(root)}, "
+                f"Put the four files {', '.join(RAW_FILES)} in {raw_folder(root)}, "
                 f"or point at a folder that holds MNIST/raw/ with --data-dir DIR or the DIGITPAD_DATA "
                 f"environment variable."
             ) from None
@@ -176,5 +176,7 @@ def augment_batch(images: torch.Tensor, generator: torch.Generator, max_rotation
         torch.stack([cos, -sin, shift_x], dim=1),
         torch.stack([sin, cos, shift_y], dim=1),
     ], dim=1)
+    # Drawn on the CPU generator, so runs repeat exactly; moved to where the images live (a GPU, say).
+    theta = theta.to(device=images.device, dtype=images.dtype)
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
