@@ -217,6 +217,16 @@ def _chart_view(name: str, title: str) -> tuple[QChartView, QChart]:
     return view, chart
 
 
+def _plot(chart: QChart, x_axis, y_axis, series_list: list) -> None:
+    """Put the series on the chart against epoch (x, bottom) and the given y axis (left)."""
+    chart.addAxis(x_axis, Qt.AlignBottom)
+    chart.addAxis(y_axis, Qt.AlignLeft)
+    for series in series_list:
+        chart.addSeries(series)
+        series.attachAxis(x_axis)
+        series.attachAxis(y_axis)
+
+
 def _spin_box(name: str, minimum: int, maximum: int, value: int) -> QSpinBox:
     box = QSpinBox(objectName=name)
     box.setRange(minimum, maximum)
@@ -448,12 +458,7 @@ class TrainTab(QWidget):
         y.setTickAnchor(100)
         y.setTickInterval(2)
         y.setRange(90, 100.4)
-        self.accuracyChart.addAxis(x, Qt.AlignBottom)
-        self.accuracyChart.addAxis(y, Qt.AlignLeft)
-        for series in (self.target, self.trainAccuracy, self.testAccuracy, self.bestAccuracy):
-            self.accuracyChart.addSeries(series)
-            series.attachAxis(x)
-            series.attachAxis(y)
+        _plot(self.accuracyChart, x, y, [self.target, self.trainAccuracy, self.testAccuracy, self.bestAccuracy])
         self._accuracy_axis = y
 
         self.runningLoss = _line("running batch loss", RUNNING_COLOR, 1.5, points=False)
@@ -466,12 +471,7 @@ class TrainTab(QWidget):
         y.setBase(10)
         y.setMinorTickCount(-1)  # minor ticks at 2..9 x each decade
         y.setRange(0.01, 10)
-        self.lossChart.addAxis(x, Qt.AlignBottom)
-        self.lossChart.addAxis(y, Qt.AlignLeft)
-        for series in (self.runningLoss, self.trainLoss, self.testLoss, self.bestLoss):
-            self.lossChart.addSeries(series)
-            series.attachAxis(x)
-            series.attachAxis(y)
+        _plot(self.lossChart, x, y, [self.runningLoss, self.trainLoss, self.testLoss, self.bestLoss])
         self._loss_axis = y
 
     # ----- public API ---------------------------------------------------------------------------------------
