@@ -6,7 +6,6 @@ Nothing here imports Qt, so `digitpad predict` runs on machines without a displa
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from trainer import jsonsafe
 from trainer.checkpoint import CheckpointError, load_checkpoint
 from trainer.data import MNIST_MEAN, MNIST_STD
 from trainer.model import count_parameters
@@ -138,5 +138,5 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"{name}: {prediction.digit} ({prediction.confidence:.1%})", flush=True)
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(jsonsafe.dumps(results, indent=2))
     return 1 if failed else 0

@@ -32,6 +32,51 @@ class CheckpointError(Exception):
     """The file is not a usable checkpoint; the message says why and what to do."""
 
 
+def finite_state(state: dict) -> bool:
+    """True when every floating-point tensor of a state dict holds only finite numbers (no NaN, no inf)."""
+    return all(bool(torch.isfinite(t).all()) for t in state.values()
+               if isinstance(t, torch.Tensor) and t.is_floating_point())
+
+
+def is_checkpoint_file(path: Path) -> bool:
+    """Whether `path` is a file digitpad wrote (a checkpoint, loadable or not), judged without running any code."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:
+        return False
+    return isinstance(payload, dict) and payload.get("format") == FORMAT
+
+
+def check_output(path: Path, force: bool = False, flag: str = "--out") -> Path:
+    """Make sure a checkpoint can be written to `path` before any training starts; ValueError saying why not.
+
+    An existing file is replaced only when asked (`force`) and only if it is itself a digitpad checkpoint: a
+    trained model is hours of work, and a file of anything else was never ours to overwrite.
+    """
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise ValueError(f"{flag} {path} is a folder; give the checkpoint's file name")
+    if path.exists() or path.is_symlink():
+        if not path.is_file():
+            raise ValueError(f"{flag} {path} exists and is not a regular file; choose another name")
+        if not is_checkpoint_file(path):
+            raise ValueError(f"{flag} {path} exists and is not a digitpad checkpoint; digitpad never writes over "
+                             f"other files, even with --force. Choose another name")
+        if not force:
+            raise ValueError(f"{flag} {path} already exists (a digitpad checkpoint); add --force to replace it, "
+                             f"or choose another name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as error:
+        raise ValueError(f"cannot write {path} ({error.strerror or error}); choose a folder you can write to"
+                         ) from None
+    return path
+
+
 @dataclass
 class Checkpoint:
     model: torch.nn.Module  # on the CPU, in eval mode
@@ -96,6 +141,8 @@ def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, config: Tra
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
+    if not finite_state(state):  # a diverged model answers "0, nan%" to everything: never worth keeping
+        raise ValueError(f"not saving {path}: the model's weights are not finite numbers (NaN or infinity)")
     payload = {"format": FORMAT, "version": FORMAT_VERSION, "meta": build_meta(model, config, history, stopped),
                "state_dict": state}
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -164,4 +211,8 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
             f"{path} says it holds the {name!r} model, but its weights belong to another architecture: "
             f"{details[:400]}"
         ) from None
+    if not finite_state(state):
+        raise CheckpointError(
+            f"{path} holds weights that are not finite numbers (NaN or infinity): it comes from a run that "
+            f"diverged and would answer nonsense. Train again with a lower learning rate.")
     return Checkpoint(model.eval(), meta)

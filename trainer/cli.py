@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import signal
 import sys
@@ -11,9 +10,11 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .checkpoint import CheckpointError, checkpoint_filename, load_checkpoint, models_dir, rename_with_accuracy
+from . import jsonsafe
+from .checkpoint import (CheckpointError, check_output, checkpoint_filename, is_checkpoint_file, load_checkpoint,
+                         models_dir, rename_with_accuracy)
 from .data import DataError, load_mnist, load_test_split
-from .engine import BatchEnd, EpochEnd, TrainConfig, TrainingRun, evaluate, pick_device
+from .engine import BatchEnd, Diverged, EpochEnd, TrainConfig, TrainingRun, evaluate, pick_device
 from .model import DEFAULT_MODEL, MODELS, build_model, count_parameters, layer_table
 
 
@@ -40,11 +41,18 @@ def command_train(args: argparse.Namespace) -> int:
     if config.epochs < 1 or config.batch_size < 1 or not (0 < config.lr < math.inf):
         raise ValueError("--epochs and --batch-size must be at least 1, and --lr a number above 0")
     pick_device(config.device)  # an unknown or absent device fails here, before minutes of data loading
-    train, test = load_mnist(config.data_dir, download=not args.no_download, train_limit=config.train_limit)
     # Without --out the name gets the accuracy once it is known; until then it says only model and date.
-    out = Path(args.out) if args.out else models_dir() / checkpoint_filename(config.model, None)
-    if out.is_dir():  # found now, not when the first epoch's checkpoint is saved
-        raise ValueError(f"--out {out} is a folder; give the checkpoint's file name")
+    # Checked now, not when the first epoch's checkpoint is saved minutes later.
+    out = check_output(Path(args.out) if args.out else models_dir() / checkpoint_filename(config.model, None),
+                       force=args.force)
+    if args.json_log:
+        log_path = Path(args.json_log).expanduser()
+        if log_path.resolve() == out.resolve():
+            raise ValueError(f"--json-log and --out are the same file ({out}); give the log its own name")
+        if log_path.is_file() and is_checkpoint_file(log_path):
+            raise ValueError(f"--json-log {log_path} is a digitpad checkpoint; the log would replace it. "
+                             f"Give the log another name")
+    train, test = load_mnist(config.data_dir, download=not args.no_download, train_limit=config.train_limit)
     json_log = open(args.json_log, "w", encoding="utf-8") if args.json_log else None
     print(f"training {config.model} ({count_parameters(build_model(config.model)):,} parameters) on "
           f"{len(train):,} images, testing on {len(test):,}, for {config.epochs} epochs")
@@ -65,7 +73,7 @@ def command_train(args: argparse.Namespace) -> int:
             bar = None
         tqdm.write(epoch_line(event))
         if json_log:
-            json_log.write(json.dumps(asdict(event)) + "\n")
+            json_log.write(jsonsafe.dumps(asdict(event)) + "\n")
             json_log.flush()
 
     run = TrainingRun(config, train, test, on_event=on_event, checkpoint_path=out)
@@ -114,7 +122,7 @@ def command_eval(args: argparse.Namespace) -> int:
     confusion.index_put_((test.labels, result.predictions), torch.ones_like(test.labels), accumulate=True)
     per_class = (confusion.diag().float() / confusion.sum(dim=1).clamp(min=1).float()).tolist()
     if args.json:
-        print(json.dumps({
+        print(jsonsafe.dumps({
             "checkpoint": str(args.checkpoint), "model": checkpoint.name, "images": len(test),
             "accuracy": result.accuracy, "loss": result.loss, "per_class_accuracy": per_class,
             "confusion_matrix": confusion.tolist(),
@@ -174,7 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-augment", action="store_true", help="train without random rotation/shift/scale")
     train.add_argument("--data-dir", help=data_help)
     train.add_argument("--no-download", action="store_true", help="fail instead of downloading missing MNIST files")
-    train.add_argument("--out", help=f"checkpoint path (default: {models_dir()}/MODEL-DATE-ACCURACY.pt)")
+    train.add_argument("--out", help=f"checkpoint path (default: {models_dir()}/MODEL-DATE-ACCURACY.pt); an "
+                                     f"existing file is never replaced without --force")
+    train.add_argument("--force", action="store_true",
+                       help="let --out replace an existing digitpad checkpoint (never any other kind of file)")
     train.add_argument("--train-limit", type=int, metavar="N", help="train on the first N training images only")
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: %(default)s)")
     train.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
@@ -203,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (DataError, CheckpointError, ValueError, OSError) as error:
+    except (DataError, CheckpointError, Diverged, ValueError, OSError) as error:
         print(f"trainer: error: {error}", file=sys.stderr)
         return 1
 

@@ -8,6 +8,7 @@ improves it, so a run that is stopped or killed still leaves its best checkpoint
 from __future__ import annotations
 
 import copy
+import math
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -80,6 +81,10 @@ class EvalResult:
 
 class Stopped(Exception):
     pass
+
+
+class Diverged(Exception):
+    """The loss or the weights stopped being finite numbers: the run cannot recover and saves nothing more."""
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -158,6 +163,7 @@ class TrainingRun:
         self.on_event = on_event or (lambda event: None)
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
         self._stop = threading.Event()
+        self._saved = False
 
     def stop(self) -> None:
         self._stop.set()
@@ -165,6 +171,13 @@ class TrainingRun:
     @property
     def stop_requested(self) -> bool:
         return self._stop.is_set()
+
+    def _diverged_message(self, where: str, loss: float) -> str:
+        kept = (f"The last good checkpoint is kept: {self.checkpoint_path}. " if self.checkpoint_path
+                and self.checkpoint_path.exists() and self._saved else "Nothing was saved. ")
+        return (f"training diverged at {where}: the loss became {loss} and the weights stop meaning anything. "
+                f"{kept}Lower the learning rate (this run's peak was {self.config.lr:g}; the default is "
+                f"{TrainConfig().lr:g}) and train again.")
 
     def run(self) -> RunResult:
         from .checkpoint import save_checkpoint  # checkpoint imports this module for its types
@@ -212,7 +225,10 @@ class TrainingRun:
                     loss.backward()
                     optimizer.step()
                     schedule.step()
-                    loss_sum += loss.item() * len(labels)
+                    loss_value = loss.item()
+                    if not math.isfinite(loss_value):
+                        raise Diverged(self._diverged_message(f"epoch {epoch}, batch {batch + 1}", loss_value))
+                    loss_sum += loss_value * len(labels)
                     correct += (log_probs.argmax(dim=1) == labels).sum().item()
                     seen = min((batch + 1) * config.batch_size, n)
                     self.on_event(BatchEnd(epoch, config.epochs, batch + 1, batches, loss_sum / seen))
@@ -220,6 +236,9 @@ class TrainingRun:
                 # Evaluated in float32 whatever the training precision, so the accuracy recorded here is the
                 # one `trainer eval` and the drawing pad reproduce.
                 evaluation = evaluate(model, self.test_split, device, stop=self._stop)
+                if not math.isfinite(evaluation.loss) or not all(
+                        bool(torch.isfinite(p).all()) for p in model.state_dict().values() if p.is_floating_point()):
+                    raise Diverged(self._diverged_message(f"the end of epoch {epoch}", evaluation.loss))
                 is_best = evaluation.accuracy > best_accuracy
                 event = EpochEnd(epoch, config.epochs, loss_sum / n, correct / n, evaluation.loss,
                                  evaluation.accuracy, optimizer.param_groups[0]["lr"],
@@ -231,6 +250,7 @@ class TrainingRun:
                     if self.checkpoint_path:
                         save_checkpoint(self.checkpoint_path, model, config, result.history)
                         result.checkpoint = self.checkpoint_path
+                        self._saved = True
                 self.on_event(event)
         except Stopped:
             result.stopped = True
