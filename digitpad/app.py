@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["predict"]:
-        from .predict import main as predict_main
+        from .predict_command import main as predict_main
 
         return predict_main(argv[1:])
     # Arguments digitpad does not know are left to Qt (-style, -platform, ...).

@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTa
 from trainer.checkpoint import CheckpointError, models_dir
 
 from . import asset_path, builtin_checkpoint_path
-from .draw_tab import DrawTab
-from .predict import Predictor
-from .preprocess import ImageError, load_image
-from .train_tab import TrainTab
+from .draw.tab import DrawTab
+from .reading.images import ImageError, load_image
+from .reading.predictor import Predictor
+from .train.tab import TrainTab
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm);;All files (*)"
 MODEL_FILTER = "digitpad checkpoints (*.pt);;All files (*)"

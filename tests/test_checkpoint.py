@@ -4,11 +4,11 @@ import pytest
 import torch
 
 from trainer.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from trainer.engine import EpochEnd, TrainConfig
+from trainer.config import EpochEnd, TrainConfig
 from trainer.model import build_model
 
-HISTORY = [EpochEnd(1, 2, 0.5, 0.9, 0.2, 0.95, 0.01, 3.0, True),
-           EpochEnd(2, 2, 0.3, 0.93, 0.25, 0.94, 0.001, 3.0, False)]
+HISTORY = [EpochEnd(1, 0.5, 0.9, 0.2, 0.95, 0.01, 3.0),
+           EpochEnd(2, 0.3, 0.93, 0.25, 0.94, 0.001, 3.0)]
 
 
 def trained_model():
@@ -24,10 +24,11 @@ def test_round_trip_keeps_weights_and_metadata(tmp_path):
         assert torch.equal(loaded.model.state_dict()[name], tensor)
     meta = loaded.meta
     assert meta["model"] == "seed" and meta["parameters"] == 17_504
-    assert meta["test_accuracy"] == 0.95 and meta["best_epoch"] == 1 and meta["final_accuracy"] == 0.94
+    assert meta["test_accuracy"] == 0.94  # the saved weights are the last epoch's, and so is their figure
+    assert "best_epoch" not in meta
     assert meta["settings"]["seed"] == 7 and meta["normalization"] == {"mean": 0.1307, "std": 0.3081}
     assert len(meta["history"]) == 2 and {"torch", "torchvision", "python"} <= set(meta["versions"])
-    assert not loaded.model.training
+    assert not loaded.model.training and loaded.notes == []
 
 
 def test_a_save_that_dies_half_way_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch):
@@ -119,8 +120,96 @@ def test_a_checkpoint_is_an_ordinary_file_not_a_private_one(tmp_path):
 
 
 @pytest.mark.parametrize("meta", [["seed"], {"model": ["seed"]}, None])
-def test_damaged_metadata_is_a_clear_error(tmp_path, meta):
+def test_missing_metadata_is_a_clear_error(tmp_path, meta):
     torch.save({"format": "digitpad-checkpoint", "version": 1, "meta": meta,
                 "state_dict": build_model().state_dict()}, tmp_path / "d.pt")
     with pytest.raises(CheckpointError, match="damaged"):
         load_checkpoint(tmp_path / "d.pt")
+
+
+def flip_bytes_inside_the_weights(path, count=64):
+    """Flip bytes in the middle of the largest stored tensor, as a bad disk or copy would."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        info = max((i for i in archive.infolist() if "/data/" in i.filename), key=lambda i: i.file_size)
+    data = bytearray(path.read_bytes())
+    with open(path, "rb") as file:
+        file.seek(info.header_offset + 26)
+        name_length, extra_length = int.from_bytes(file.read(2), "little"), int.from_bytes(file.read(2), "little")
+    start = info.header_offset + 30 + name_length + extra_length + info.file_size // 2
+    for i in range(start, start + count):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_weights_damaged_on_disk_are_refused_by_their_checksum(tmp_path):
+    path = save_checkpoint(tmp_path / "a.pt", trained_model(), TrainConfig(), HISTORY)
+    flip_bytes_inside_the_weights(path)
+    with pytest.raises(CheckpointError, match="damaged: its weights no longer match the checksum"):
+        load_checkpoint(path)
+
+
+def test_the_shipped_checkpoint_carries_a_checksum_that_catches_damage(tmp_path):
+    from digitpad import builtin_checkpoint_path
+
+    payload = torch.load(builtin_checkpoint_path(), weights_only=True)
+    assert len(payload["weights_sha256"]) == 64
+    copy = tmp_path / "seed.pt"
+    copy.write_bytes(builtin_checkpoint_path().read_bytes())
+    flip_bytes_inside_the_weights(copy)
+    with pytest.raises(CheckpointError, match="checksum"):
+        load_checkpoint(copy)
+
+
+def test_an_older_checkpoint_without_a_checksum_loads_with_a_note(tmp_path):
+    path = save_checkpoint(tmp_path / "a.pt", trained_model(), TrainConfig(), HISTORY)
+    payload = torch.load(path, weights_only=True)
+    del payload["weights_sha256"]
+    payload["version"] = 1
+    payload["meta"].update(best_epoch=1, final_accuracy=0.94)
+    torch.save(payload, tmp_path / "old.pt")
+    loaded = load_checkpoint(tmp_path / "old.pt")
+    assert loaded.notes and "could not be verified" in loaded.notes[0]
+
+
+@pytest.mark.parametrize("key, value", [
+    ("test_accuracy", "99.5"), ("test_accuracy", 99.5), ("test_accuracy", float("nan")), ("epochs_completed", "20"),
+    ("stopped_early", "no"), ("history", [{"epoch": 1, "test_accuracy": "high"}]), ("history", "none"),
+    ("normalization", {"mean": 0.1}), ("versions", {"torch": 2}), ("settings", [1, 2]),
+])
+def test_metadata_of_the_wrong_type_is_refused_naming_the_field_and_the_file(tmp_path, key, value):
+    path = save_checkpoint(tmp_path / "a.pt", trained_model(), TrainConfig(), HISTORY)
+    payload = torch.load(path, weights_only=True)
+    payload["meta"][key] = value
+    torch.save(payload, tmp_path / "odd.pt")
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint(tmp_path / "odd.pt")
+    assert str(tmp_path / "odd.pt") in str(error.value) and key in str(error.value)
+
+
+def test_metadata_added_by_other_features_is_kept(tmp_path):
+    path = save_checkpoint(tmp_path / "a.pt", trained_model(), TrainConfig(), HISTORY,
+                           extra_meta={"base_model": "seed.pt", "personal": {"samples": 120}})
+    meta = load_checkpoint(path).meta
+    assert meta["base_model"] == "seed.pt" and meta["personal"] == {"samples": 120}
+
+
+def test_temporary_files_of_saves_that_died_are_cleaned_up(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    stale = tmp_path / f".a.pt.{dead_pid}.k3j2h1.tmp"       # its writer is gone (kill -9 mid-save)
+    old_style = tmp_path / ".b.pt.x8y7z6.tmp"                # an older version's name, hours old
+    live = tmp_path / f".c.pt.{os.getpid()}.abc123.tmp"     # a save in progress in this process
+    unrelated = tmp_path / ".notes.tmp"
+    for path in (stale, old_style, live, unrelated):
+        path.write_bytes(b"half a checkpoint")
+    hours_ago = time.time() - 3 * 3600
+    os.utime(old_style, (hours_ago, hours_ago))
+    save_checkpoint(tmp_path / "a.pt", trained_model(), TrainConfig(), HISTORY)
+    assert not stale.exists() and not old_style.exists()
+    assert live.exists() and unrelated.exists()

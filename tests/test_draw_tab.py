@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QSlider, QTabWid
 
 from digitpad import builtin_checkpoint_path
 from digitpad.app import MainWindow
-from digitpad.canvas import DrawingCanvas
-from digitpad.confidence import ConfidenceBars
-from digitpad.draw_tab import NetInputPreview
+from digitpad.draw.canvas import DrawingCanvas
+from digitpad.draw.confidence import ConfidenceBars
+from digitpad.draw.preview import NetInputPreview
 
 from .drawing import ONE, SEVEN, ZERO, drag, line, move, press, release
 
@@ -157,7 +157,7 @@ def stroke_width(image: np.ndarray) -> float:
 def test_the_default_pen_draws_strokes_as_thick_as_mnists(window, mnist):
     _, test = mnist
     draw(window, SEVEN)
-    drawn = stroke_width(window.draw_tab.prediction.net_input_image())
+    drawn = stroke_width(window.draw_tab.prediction.image)
     sevens = test.images[test.labels == 7][:300, 0].numpy()
     assert drawn == pytest.approx(np.median([stroke_width(seven) for seven in sevens]), rel=0.2)
 
@@ -287,7 +287,7 @@ def test_digitpad_opens_the_window_with_the_built_in_model():
 
 
 def test_percentages_never_round_up_to_certainty(qtbot):
-    from digitpad.confidence import format_percent
+    from digitpad.draw.confidence import format_percent
 
     assert [format_percent(p) for p in (0.5, 0.0004, 0.9994, 0.99996, 1.0)] == \
         ["50.0%", "0.0%", "99.9%", ">99.9%", "100.0%"]

@@ -1,74 +1,138 @@
+"""The training engine on the small fake set (fast), and once on a few thousand real MNIST digits."""
+
+import threading
+
 import pytest
 import torch
 
+import trainer.engine as engine
 from trainer.checkpoint import load_checkpoint
-from trainer.data import MnistSplit
-from trainer.engine import BatchEnd, EpochEnd, TrainConfig, TrainingRun
+from trainer.config import BatchEnd, ConfigError, EpochEnd, RunStarted, TrainConfig
+from trainer.data import load_mnist
+from trainer.engine import Diverged, train
+
+from .fake_mnist import write_fake_mnist
 
 
-def subset(split: MnistSplit, n: int) -> MnistSplit:
-    return MnistSplit(split.images[:n], split.labels[:n])
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory):
+    root = write_fake_mnist(tmp_path_factory.mktemp("fake"), n_train=640, n_test=200)
+    return load_mnist(root, download=False)
 
 
-def test_two_epochs_on_a_few_thousand_real_images_learn(mnist, tmp_path):
-    train, test = mnist
+def kinds(events):
+    return [type(e).__name__ for e in events]
+
+
+def test_events_come_in_order_and_the_run_learns(fake, tmp_path):
+    train_split, test_split = fake
     events = []
-    config = TrainConfig(epochs=2, train_limit=3000, seed=0)
-    result = TrainingRun(config, subset(train, 3000), test, on_event=events.append,
-                         checkpoint_path=tmp_path / "run.pt").run()
+    result = train(TrainConfig(epochs=4, batch_size=64, seed=0), train_split, test_split, on_event=events.append,
+                   checkpoint_path=tmp_path / "run.pt")
+    started = events[0]
+    assert isinstance(started, RunStarted) and kinds(events).count("RunStarted") == 1
+    assert (started.epochs, started.batches, started.train_images, started.test_images) == (4, 10, 640, 200)
     epochs = [e for e in events if isinstance(e, EpochEnd)]
-    batches = [e for e in events if isinstance(e, BatchEnd)]
-    assert [e.epoch for e in epochs] == [1, 2]
-    assert len(batches) == 2 * 24  # ceil(3000 / 128) per epoch
-    assert epochs[1].train_loss < epochs[0].train_loss
-    assert epochs[1].test_accuracy > 0.85  # from 10% by chance, on all 10,000 test images
-    assert not result.stopped and result.best.test_accuracy == max(e.test_accuracy for e in epochs)
+    assert [e.epoch for e in epochs] == [1, 2, 3, 4]
+    assert [(e.epoch, e.batch) for e in events if isinstance(e, BatchEnd)] == [
+        (epoch, batch) for epoch in range(1, 5) for batch in range(1, 11)]
+    assert epochs[-1].train_loss < epochs[0].train_loss
+    assert epochs[-1].test_accuracy > 0.3  # from 10% by chance
+    assert not result.stopped and result.final == epochs[-1]
     saved = load_checkpoint(tmp_path / "run.pt")
-    assert saved.meta["epochs_completed"] == 2
-    assert saved.test_accuracy == pytest.approx(result.best.test_accuracy)
+    # The saved model is the final one, and its recorded accuracy is the final epoch's, not the best epoch's.
+    assert saved.meta["epochs_completed"] == 4 and saved.test_accuracy == epochs[-1].test_accuracy
+    for name, tensor in result.model.state_dict().items():
+        assert torch.equal(saved.model.state_dict()[name], tensor)
 
 
-def test_stop_from_the_callback_ends_the_run_within_one_batch(mnist, tmp_path):
-    train, test = mnist
+def test_the_kept_model_is_the_moving_average_of_the_weights(fake):
+    train_split, test_split = fake
+    plain = train(TrainConfig(epochs=2, batch_size=64, ema_decay=0.0), train_split, test_split).model
+    averaged = train(TrainConfig(epochs=2, batch_size=64, ema_decay=0.9), train_split, test_split).model
+    differs = [name for name, tensor in plain.state_dict().items()
+               if tensor.is_floating_point() and not torch.allclose(averaged.state_dict()[name], tensor)]
+    assert "features.0.0.weight" in differs and "features.0.2.running_mean" in differs
+    assert list(averaged.state_dict()) == list(plain.state_dict())  # the EMA is saved as the model's own state
+
+
+def test_the_last_epochs_train_on_plain_digits(fake, monkeypatch):
+    train_split, test_split = fake
+    calls = []
+    real_augment = engine.augment_batch
+    monkeypatch.setattr(engine, "augment_batch", lambda images, generator: calls.append(1) or real_augment(
+        images, generator))
+    augmented = {}
+
+    def on_event(event):
+        if isinstance(event, EpochEnd):
+            augmented[event.epoch] = len(calls)
+
+    train(TrainConfig(epochs=4, batch_size=64, plain_final_epochs=2), train_split, test_split, on_event=on_event)
+    assert augmented == {1: 10, 2: 20, 3: 20, 4: 20}  # 10 batches an epoch, augmented in epochs 1 and 2 only
+
+
+def test_stop_ends_the_run_within_one_batch_and_keeps_the_last_complete_epoch(fake, tmp_path):
+    train_split, test_split = fake
+    stop = threading.Event()
     seen = []
+    saved_after_epoch_1 = {}
 
     def on_event(event):
         seen.append(event)
+        if isinstance(event, EpochEnd) and event.epoch == 1:
+            saved_after_epoch_1.update(load_checkpoint(tmp_path / "stopped.pt").model.state_dict())
         if isinstance(event, BatchEnd) and event.epoch == 2 and event.batch == 3:
-            run.stop()
+            stop.set()
 
-    run = TrainingRun(TrainConfig(epochs=5, seed=0), subset(train, 1000), test, on_event=on_event,
-                      checkpoint_path=tmp_path / "stopped.pt")
-    result = run.run()
-    assert result.stopped
-    last = seen[-1]
-    assert isinstance(last, BatchEnd) and (last.epoch, last.batch) == (2, 3)
-    # The best (only) completed epoch is kept, and the checkpoint says the run stopped early.
+    result = train(TrainConfig(epochs=5, batch_size=64, ema_decay=0.99), train_split, test_split,
+                   on_event=on_event, stop=stop, checkpoint_path=tmp_path / "stopped.pt")
+    assert result.stopped and len(result.history) == 1
+    assert isinstance(seen[-1], BatchEnd) and (seen[-1].epoch, seen[-1].batch) == (2, 3)
     meta = load_checkpoint(tmp_path / "stopped.pt").meta
     assert meta["epochs_completed"] == 1 and meta["stopped_early"]
-    assert result.model is not None and not result.model.training
+    # The model handed back is the saved epoch-1 model, not the EMA moved on by the half epoch after it.
+    for name, tensor in result.model.state_dict().items():
+        assert torch.equal(saved_after_epoch_1[name], tensor), name
+    assert not result.model.training
 
 
-def test_stop_before_the_first_epoch_leaves_no_checkpoint(mnist, tmp_path):
-    train, test = mnist
-    run = TrainingRun(TrainConfig(epochs=1), subset(train, 1000), test, checkpoint_path=tmp_path / "none.pt")
-    run.stop()
-    result = run.run()
+def test_a_stop_before_the_first_epoch_ends_leaves_no_checkpoint(fake, tmp_path):
+    train_split, test_split = fake
+    stop = threading.Event()
+    stop.set()
+    result = train(TrainConfig(epochs=1), train_split, test_split, stop=stop, checkpoint_path=tmp_path / "none.pt")
     assert result.stopped and result.history == [] and result.model is None
     assert not (tmp_path / "none.pt").exists()
 
 
-def test_same_seed_same_numbers_other_seed_other_numbers(mnist):
-    train, test = mnist
-    small_train, small_test = subset(train, 600), subset(test, 500)
+def test_a_stop_during_the_test_pass_drops_the_half_tested_epoch(fake, tmp_path):
+    train_split, test_split = fake
+    stop = threading.Event()
+    events = []
 
-    def history(seed):
-        result = TrainingRun(TrainConfig(epochs=1, seed=seed), small_train, small_test).run()
+    def on_event(event):
+        events.append(event)
+        if isinstance(event, BatchEnd) and event.batch == 10:
+            stop.set()  # the test pass of epoch 1 comes next
+
+    result = train(TrainConfig(epochs=2, batch_size=64), train_split, test_split, on_event=on_event, stop=stop,
+                   checkpoint_path=tmp_path / "x.pt")
+    assert result.stopped and result.history == []
+    assert not any(isinstance(event, EpochEnd) for event in events)
+    assert not (tmp_path / "x.pt").exists()
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers(fake):
+    train_split, test_split = fake
+
+    def run(seed):
+        result = train(TrainConfig(epochs=1, batch_size=64, seed=seed), train_split, test_split)
         return [(e.train_loss, e.test_loss, e.test_accuracy) for e in result.history], result.model
 
-    first, first_model = history(3)
-    again, again_model = history(3)
-    other, _ = history(4)
+    first, first_model = run(3)
+    again, again_model = run(3)
+    other, _ = run(4)
     assert first == again
     for a, b in zip(first_model.state_dict().values(), again_model.state_dict().values()):
         assert torch.equal(a, b)
@@ -76,24 +140,33 @@ def test_same_seed_same_numbers_other_seed_other_numbers(mnist):
 
 
 @pytest.mark.parametrize("n_images", [1, 130, 600])
-def test_tiny_runs_of_a_few_batches_train_without_error(mnist, n_images):
-    train, test = mnist
-    result = TrainingRun(TrainConfig(epochs=1), subset(train, n_images), subset(test, 100)).run()
+def test_tiny_runs_of_a_few_batches_train_without_error(fake, n_images):
+    train_split, test_split = fake
+    result = train(TrainConfig(epochs=1), train_split.head(n_images), test_split.head(50))
     assert len(result.history) == 1
 
 
-def test_a_stop_during_the_test_pass_does_not_wait_for_it(mnist, tmp_path):
-    train, test = mnist
+def test_a_diverging_run_raises_with_advice_and_saves_nothing(fake, tmp_path):
+    train_split, test_split = fake
+    with pytest.raises(Diverged, match="Lower the learning rate"):
+        train(TrainConfig(epochs=2, lr=1e6), train_split, test_split, checkpoint_path=tmp_path / "nan.pt")
+    assert not (tmp_path / "nan.pt").exists()
+
+
+@pytest.mark.parametrize("settings, words", [
+    ({"epochs": 0}, "number of epochs"), ({"batch_size": 0}, "batch size"), ({"lr": 0.0}, "learning rate"),
+    ({"lr": float("nan")}, "learning rate"), ({"ema_decay": 1.0}, "EMA decay"), ({"train_limit": 0}, "training set"),
+    ({"label_smoothing": -0.1}, "abel smoothing"), ({"precision": "fp8"}, "precision"),
+])
+def test_settings_no_run_can_use_are_refused_before_it_starts(fake, settings, words):
+    train_split, test_split = fake
     events = []
+    with pytest.raises(ConfigError, match=words):
+        train(TrainConfig(**settings), train_split, test_split, on_event=events.append)
+    assert events == []
 
-    def on_event(event):
-        events.append(event)
-        if isinstance(event, BatchEnd) and event.batch == event.batches:
-            run.stop()  # the test pass of epoch 1 comes next
 
-    run = TrainingRun(TrainConfig(epochs=2), subset(train, 500), test, on_event=on_event,
-                      checkpoint_path=tmp_path / "x.pt")
-    result = run.run()
-    assert result.stopped and result.history == []
-    assert not any(isinstance(event, EpochEnd) for event in events)  # the half-tested epoch is dropped
-    assert not (tmp_path / "x.pt").exists()
+def test_two_epochs_on_a_few_thousand_real_digits_learn(mnist):
+    train_split, test_split = mnist
+    result = train(TrainConfig(epochs=2, seed=0), train_split.head(3000), test_split)
+    assert result.history[1].test_accuracy > 0.85  # on all 10,000 real test digits

@@ -11,7 +11,7 @@ from PIL import Image
 
 from digitpad import builtin_checkpoint_path
 from digitpad.app import main
-from digitpad.predict import Predictor
+from digitpad.reading.predictor import Predictor
 
 SCANS = 1000
 
@@ -48,7 +48,7 @@ def test_probabilities_sum_to_one_and_the_digit_is_the_most_likely(predictor, mn
     assert len(prediction.probabilities) == 10 and sum(prediction.probabilities) == pytest.approx(1, abs=1e-9)
     assert prediction.digit == int(np.argmax(prediction.probabilities)) == int(test.labels[0])
     assert prediction.confidence == max(prediction.probabilities)
-    assert prediction.net_input_image().shape == (28, 28)
+    assert prediction.image.shape == (28, 28) and 0 <= prediction.image.min() and prediction.image.max() <= 1
 
 
 def test_a_blank_picture_predicts_nothing(predictor):

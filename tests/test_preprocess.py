@@ -4,14 +4,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad.preprocess import ImageError, load_image, preprocess
-from trainer.data import MNIST_MEAN, MNIST_STD
+from digitpad.reading.images import ImageError, load_image
+from digitpad.reading.preprocess import preprocess
 
 
-def as_image(net_input: np.ndarray) -> np.ndarray:
-    """The net input back as 28x28 grey levels in [0, 1]."""
-    assert net_input.shape == (1, 28, 28) and net_input.dtype == np.float32
-    return net_input[0] * MNIST_STD + MNIST_MEAN
+def as_image(field: np.ndarray) -> np.ndarray:
+    """preprocess's output, checked: 28x28 grey levels in [0, 1]."""
+    assert field.shape == (28, 28) and field.dtype == np.float32
+    assert 0 <= field.min() and field.max() <= 1
+    return field
 
 
 def ink_box(image: np.ndarray, level: float = 0.05) -> tuple[int, int, int, int]:
@@ -81,9 +82,19 @@ def test_uint8_and_float_pictures_read_the_same():
 
 
 def test_the_background_is_mnists_black_and_the_ink_reaches_white():
-    net_input = preprocess(canvas_with(L_SHAPE))
-    assert net_input.min() == pytest.approx(-MNIST_MEAN / MNIST_STD)
-    assert net_input.max() == pytest.approx((1 - MNIST_MEAN) / MNIST_STD, abs=0.05)
+    field = as_image(preprocess(canvas_with(L_SHAPE)))
+    assert field.min() == 0
+    assert field.max() == pytest.approx(1, abs=0.05)
+
+
+def test_preprocessing_needs_no_torch_and_no_qt():
+    import subprocess
+    import sys
+
+    probe = ("import sys, numpy; import digitpad.reading.preprocess, digitpad.reading.images; "
+             "assert not {'torch', 'PySide6', 'trainer'} & set(sys.modules), sorted(sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-500:]
 
 
 def test_tiny_pictures_work():

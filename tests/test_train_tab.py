@@ -1,24 +1,33 @@
-"""The Train tab on its own: real (small) runs of the engine in its worker thread, offscreen.
-
-The runs train on 1,000-2,000 of the real MNIST images ($DIGITPAD_DATA) and test on all 10,000, so each epoch
-takes a few seconds; the tests that need no data (missing folder, defaults, idle shutdown) always run.
-"""
+"""The Train tab: each part on its own (no thread), then the tab running real, small jobs on the fake set."""
 
 import time
-from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QMainWindow, QProgressBar, QPushButton, QSpinBox
+import torch
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton, QSpinBox, QWidget
 
 from digitpad import builtin_checkpoint_path
-from digitpad import train_tab
-from digitpad.train_tab import TrainTab
+from digitpad.train.charts import TrainingCharts
+from digitpad.train.data_banner import DataBanner
+from digitpad.train.epoch_table import EpochTable
+from digitpad.train.run_panel import RunPanel
+from digitpad.train.settings import SettingsForm
+from digitpad.train.tab import TrainTab
 from trainer.checkpoint import load_checkpoint, models_dir
+from trainer.config import EpochEnd, RunStarted, TrainConfig
 from trainer.data import DataError
-from trainer.engine import TrainConfig
+from trainer.job import JobResult
+
+from .fake_mnist import write_fake_mnist
 
 RUN_TIMEOUT_MS = 90_000
+EPOCH = EpochEnd(epoch=1, train_loss=0.5, train_accuracy=0.9, test_loss=0.2, test_accuracy=0.9512, lr=0.01, seconds=3)
+
+
+@pytest.fixture(scope="module")
+def fake_dir(tmp_path_factory):
+    return str(write_fake_mnist(tmp_path_factory.mktemp("fake"), n_train=512, n_test=128))
 
 
 @pytest.fixture
@@ -31,210 +40,215 @@ def tab(qtbot):
     tab.shutdown()
 
 
-def configure(tab: TrainTab, data_dir: Path, epochs: int, train_limit: int) -> None:
+def configure(tab: TrainTab, data_dir: str, epochs: int, train_limit: int = 60_000) -> None:
     tab.findChild(QSpinBox, "epochs").setValue(epochs)
     tab.findChild(QSpinBox, "trainLimit").setValue(train_limit)
-    tab.dataDir.setText(str(data_dir))
+    tab.settings.dataDir.setText(data_dir)
 
 
-def series_counts(tab: TrainTab) -> dict[str, int]:
-    return {"train accuracy": tab.trainAccuracy.count(), "test accuracy": tab.testAccuracy.count(),
-            "train loss": tab.trainLoss.count(), "test loss": tab.testLoss.count()}
+def click(qtbot, widget):
+    qtbot.mouseClick(widget, Qt.LeftButton)
 
 
-class LatencyProbe:
-    """How late a 10 ms QTimer fires: the GUI thread's event-loop latency."""
-
-    def __init__(self):
-        self.lateness: list[float] = []
-        self._last = time.perf_counter()
-        self.timer = QTimer()
-        self.timer.setInterval(10)
-        self.timer.timeout.connect(self._tick)
-        self.timer.start()
-
-    def _tick(self):
-        now = time.perf_counter()
-        self.lateness.append(max(0.0, now - self._last - 0.010))
-        self._last = now
-
-    def stop(self):
-        self.timer.stop()
-        values = sorted(self.lateness)
-        return values[-1], values[int(len(values) * 0.95)]
-
-
-def test_defaults_are_the_trainers(tab):
+# ----- the parts, each alone ----------------------------------------------------------------------------------
+def test_the_settings_form_starts_at_the_trainers_defaults_and_makes_configs(qtbot):
+    form = SettingsForm()
+    qtbot.addWidget(form)
     defaults = TrainConfig()
-    assert tab.findChild(QSpinBox, "epochs").value() == defaults.epochs == 20
-    assert tab.findChild(QSpinBox, "trainLimit").value() == 60_000
-    config = tab.config()
-    assert (config.batch_size, config.lr, config.seed, config.augment) == (
-        defaults.batch_size, defaults.lr, defaults.seed, defaults.augment)
-    assert config.train_limit is None and config.model == defaults.model
-    for name in ("start", "stop", "useModel"):
-        assert tab.findChild(QPushButton, name) is not None
-    assert tab.findChild(QProgressBar, "progress") is not None
-    assert tab.findChild(QPushButton, "useModel").isEnabled() is False
-    assert not tab.is_running
+    config = form.config()
+    assert (config.epochs, config.batch_size, config.lr, config.seed, config.augment) == (
+        defaults.epochs, defaults.batch_size, defaults.lr, defaults.seed, defaults.augment)
+    assert config.train_limit is None and config.data_dir is None
+    form.trainLimit.setValue(1000)
+    form.epochs.setValue(3)
+    form.dataDir.setText("  /data/mnist ")
+    config = form.config()
+    assert (config.train_limit, config.epochs, config.data_dir) == (1000, 3, "/data/mnist")
+    form.set_editable(False)
+    assert not any(child.isEnabled() for child in form.findChildren(QWidget))
+
+
+def test_the_banner_names_the_missing_folder_and_offers_both_ways_out(qtbot, tmp_path, fake_dir):
+    banner = DataBanner()
+    qtbot.addWidget(banner)
+    banner.show()
+    assert banner.check(str(tmp_path)) is False
+    text = banner.text.text()
+    assert "MNIST is not in" in text and str(tmp_path) in text and "train-images-idx3-ubyte" in text
+    assert banner.isVisible() and banner.download.isEnabled() and banner.chooseData.isEnabled()
+    with qtbot.waitSignal(banner.chooseFolder, timeout=1000):
+        click(qtbot, banner.chooseData)
+    assert banner.check(fake_dir) is True and not banner.isVisible()
+
+
+def test_a_failed_download_says_why_until_the_folder_changes(qtbot, tmp_path, monkeypatch):
+    def no_network(folder, download=True):
+        raise DataError("MNIST could not be downloaded (no network).")
+    monkeypatch.setattr("digitpad.train.data_banner.ensure_data", no_network)
+    banner = DataBanner()
+    qtbot.addWidget(banner)
+    banner.check(str(tmp_path / "first"))
+    with qtbot.waitSignal(banner.busy, timeout=1000, check_params_cb=lambda busy: not busy):
+        click(qtbot, banner.download)
+    assert "download failed" in banner.text.text().lower() and "no network" in banner.text.text()
+    assert banner.download.isEnabled()
+    banner.check(str(tmp_path / "second"))  # messages belong to the current state
+    assert "no network" not in banner.text.text() and "first" not in banner.text.text()
+    assert str(tmp_path / "second") in banner.text.text()
+
+
+def test_the_run_panel_names_the_saved_models_accuracy_and_warns_about_a_quick_try(qtbot, tmp_path):
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    saved = tmp_path / "m.pt"
+    saved.write_bytes(b"x")
+    panel.starting()
+    panel.run_started(RunStarted(epochs=1, batches=2, train_images=256, test_images=10_000, device="cpu",
+                                 precision="fp32"))
+    panel.batch(1, 1, 0.7)
+    assert panel.progress.value() == 500 and "batch 1/2" in panel.epochProgress.format()
+    quick = EpochEnd(1, 2.2, 0.1, 2.3, 0.1135, 0.0, 1.0)
+    panel.done(JobResult(history=[quick], train_images=256, checkpoint=saved), epochs=1)
+    panel.finished()
+    assert "Test accuracy 11.35%" in panel.result.text()
+    assert "reads only 11.3%" in panel.result.text() and "256 images for 1 epoch" in panel.result.text()
+    assert panel.useModel.isEnabled() and panel.start.isEnabled() and not panel.stop.isEnabled()
+
+    panel.starting()
+    assert not panel.useModel.isEnabled() and panel.result.text() == ""  # only this run's model is offered
+    good = EpochEnd(1, 0.1, 0.97, 0.05, 0.985, 0.05, 20.0)
+    panel.done(JobResult(history=[good], stopped=True, train_images=60_000, checkpoint=saved), epochs=20)
+    panel.finished()
+    assert "Stopped after 1 of 20 epochs" in panel.status.text() and "reads only" not in panel.result.text()
+
+
+def test_the_charts_and_the_table_show_one_point_and_one_row_per_epoch(qtbot):
+    charts, table = TrainingCharts(), EpochTable()
+    qtbot.addWidget(charts)
+    qtbot.addWidget(table)
+    charts.reset(5)
+    table.reset(5)
+    charts.add_loss_points([(0.5, 0.9), (1.0, 0.6)])
+    for epoch in (EPOCH, EpochEnd(2, 0.3, 0.95, 0.1, 0.99, 0.001, 3)):
+        charts.add_epoch(epoch)
+        table.add_epoch(epoch)
+    assert [charts.testAccuracy.at(i).y() for i in range(2)] == pytest.approx([95.12, 99.0])
+    assert charts.runningLoss.count() == 2 and charts.trainLoss.count() == 2
+    assert [table.item(r, 0).text() for r in range(2)] == ["1/5", "2/5"] and table.item(1, 4).text() == "99.00%"
+    charts.reset(5)
+    assert charts.testAccuracy.count() == 0 and charts.runningLoss.count() == 0
+
+
+# ----- the tab, running jobs -----------------------------------------------------------------------------------
+def test_a_run_end_to_end(tab, fake_dir, qtbot):
+    configure(tab, fake_dir, epochs=2)
+    progress_values = []
+    tab.run_panel.progress.valueChanged.connect(progress_values.append)
+    use_model = tab.findChild(QPushButton, "useModel")
+
+    click(qtbot, tab.findChild(QPushButton, "start"))
+    assert tab.is_running and not tab.findChild(QPushButton, "start").isEnabled()
+    assert tab.findChild(QPushButton, "stop").isEnabled() and not use_model.isEnabled()
+    assert not tab.settings.epochs.isEnabled()
+    with qtbot.waitSignal(tab.runFinished, timeout=RUN_TIMEOUT_MS):
+        pass
+
+    assert not tab.is_running and tab.last_error is None and tab.settings.epochs.isEnabled()
+    assert progress_values == sorted(progress_values) and progress_values[-1] == 1000
+    assert tab.charts.testAccuracy.count() == 2 and tab.table.rowCount() == 2
+    result = tab.last_result
+    assert not result.stopped and len(result.history) == 2 and result.train_images == 512
+    assert f"Test accuracy {result.final.test_accuracy:.2%}" in tab.run_panel.result.text()
+    assert result.checkpoint.parent == models_dir()
+    assert result.checkpoint.name.endswith(f"-{result.final.test_accuracy * 100:.2f}.pt")
+    assert sorted(models_dir().iterdir()) == [result.checkpoint]
+    assert load_checkpoint(result.checkpoint).test_accuracy == result.final.test_accuracy
+    assert use_model.isEnabled()
+    with qtbot.waitSignal(tab.modelReady, timeout=1000) as signal:
+        click(qtbot, use_model)
+    assert signal.args == [str(result.checkpoint)]
+    with qtbot.waitSignal(tab.modelReady, timeout=1000) as signal:
+        click(qtbot, tab.findChild(QPushButton, "resetModel"))
+    assert signal.args == [str(builtin_checkpoint_path())]
+
+
+def test_the_window_and_the_terminal_train_the_same_model(tab, fake_dir, qtbot, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "cli.pt"
+    cli = subprocess.run([sys.executable, "-m", "trainer", "train", "--epochs", "2", "--seed", "5", "--data-dir",
+                          fake_dir, "--no-download", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert cli.returncode == 0, cli.stderr
+    configure(tab, fake_dir, epochs=2)
+    tab.settings.seed.setValue(5)
+    with qtbot.waitSignal(tab.runFinished, timeout=RUN_TIMEOUT_MS):
+        tab.start_training()
+    from_cli, from_tab = load_checkpoint(out), load_checkpoint(tab.last_result.checkpoint)
+    assert from_tab.test_accuracy == from_cli.test_accuracy
+    assert from_tab.meta["settings"] | {"data_dir": None} == from_cli.meta["settings"] | {"data_dir": None}
+    for name, tensor in from_cli.model.state_dict().items():
+        assert torch.equal(from_tab.model.state_dict()[name], tensor), name
+
+
+def test_stop_mid_run_is_prompt_and_keeps_the_last_complete_epoch(tab, fake_dir, qtbot):
+    configure(tab, fake_dir, epochs=300)
+    tab.start_training()
+    qtbot.waitUntil(lambda: tab.table.rowCount() >= 1, timeout=RUN_TIMEOUT_MS)
+    asked = time.perf_counter()
+    with qtbot.waitSignal(tab.runFinished, timeout=10_000):
+        click(qtbot, tab.findChild(QPushButton, "stop"))
+    took = time.perf_counter() - asked
+    assert took < 5, f"stop took {took:.1f}s"
+    result = tab.last_result
+    assert result.stopped and 1 <= len(result.history) < 300
+    assert f"Stopped after {len(result.history)} of 300 epochs" in tab.run_panel.status.text()
+    saved = load_checkpoint(result.checkpoint)
+    assert saved.meta["stopped_early"] and saved.meta["epochs_completed"] == len(result.history)
+    assert tab.findChild(QPushButton, "useModel").isEnabled()
+
+
+def test_stop_while_loading_leaves_no_model(tab, fake_dir, qtbot):
+    configure(tab, fake_dir, epochs=1)
+    with qtbot.waitSignal(tab.runFinished, timeout=RUN_TIMEOUT_MS):
+        tab.start_training()
+        tab.stop_training()
+    assert tab.last_result.stopped and tab.last_result.checkpoint is None
+    assert not models_dir().exists() or not any(models_dir().iterdir())
+    assert not tab.findChild(QPushButton, "useModel").isEnabled()
+    assert "no model was saved" in tab.run_panel.result.text()
+
+
+def test_missing_data_refuses_start_and_an_old_error_goes_when_the_folder_changes(tab, tmp_path, fake_dir, qtbot):
+    corrupt = write_fake_mnist(tmp_path / "corrupt")
+    images = corrupt / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:-100])
+    configure(tab, str(corrupt), epochs=1)
+    with qtbot.waitSignal(tab.runFinished, timeout=RUN_TIMEOUT_MS):
+        tab.start_training()
+    assert "train-images-idx3-ubyte" in tab.run_panel.result.text() and "corrupt" in tab.run_panel.result.text()
+
+    (tmp_path / "empty").mkdir()
+    tab.settings.dataDir.setText(str(tmp_path / "empty"))
+    assert tab.banner.isVisible() and str(tmp_path / "empty") in tab.banner.text.text()
+    assert tab.run_panel.result.text() == ""  # the error about the corrupt folder is gone with it
+    assert tab.start_training() is False and not tab.is_running
+    assert "MNIST is missing" in tab.run_panel.status.text()
+
+
+def test_a_diverging_run_says_to_lower_the_learning_rate(tab, fake_dir, qtbot):
+    configure(tab, fake_dir, epochs=2)
+    tab.settings.learningRate.setValue(10.0)
+    tab.settings.batchSize.setValue(16)
+    with qtbot.waitSignal(tab.runFinished, timeout=RUN_TIMEOUT_MS):
+        tab.start_training()
+    if tab.last_error is None:
+        pytest.fail(f"a learning rate of 10 did not diverge: {tab.last_result.final}")
+    assert "diverged" in tab.last_error and "Lower the learning rate" in tab.run_panel.result.text()
+    assert not tab.findChild(QPushButton, "useModel").isEnabled()
 
 
 def test_shutdown_is_safe_when_nothing_runs(tab):
     tab.shutdown()
     tab.shutdown()
     assert not tab.is_running
-
-
-def test_missing_data_shows_both_ways_out_and_refuses_start(tab, tmp_path, qtbot):
-    empty = tmp_path / "nowhere"
-    empty.mkdir()
-    tab.dataDir.setText(str(empty))
-    assert tab.dataMessage.isVisible()
-    text = tab.dataMessageText.text()
-    assert "MNIST is not in" in text and str(empty) in text and "train-images-idx3-ubyte" in text
-    assert tab.download.isVisible() and tab.download.isEnabled()
-    assert tab.chooseData.isVisible() and tab.chooseData.isEnabled()
-
-    assert tab.start_training() is False
-    qtbot.mouseClick(tab.findChild(QPushButton, "start"), QtLeftButton())
-    assert not tab.is_running
-    assert "MNIST is missing" in tab.status.text()
-    assert tab.findChild(QPushButton, "start").isEnabled()
-
-
-def test_failed_download_says_why_and_keeps_the_ways_out(tab, tmp_path, qtbot, monkeypatch):
-    def no_network(folder, download=True):
-        raise DataError("MNIST could not be downloaded (no network).")
-
-    monkeypatch.setattr("digitpad.train_tab.ensure_data", no_network)
-    tab.dataDir.setText(str(tmp_path))
-    qtbot.mouseClick(tab.download, QtLeftButton())
-    qtbot.waitUntil(lambda: tab._downloader is None, timeout=5000)
-    assert "download failed" in tab.dataMessageText.text().lower()
-    assert "no network" in tab.dataMessageText.text()
-    assert tab.dataMessage.isVisible() and tab.download.isEnabled() and tab.start.isEnabled()
-
-
-def test_reset_emits_the_builtin_checkpoint(tab, qtbot):
-    with qtbot.waitSignal(tab.modelReady, timeout=1000) as signal:
-        qtbot.mouseClick(tab.resetModel, QtLeftButton())
-    assert Path(signal.args[0]) == builtin_checkpoint_path()
-
-
-def test_one_epoch_run_end_to_end(tab, mnist_dir, qtbot, tmp_path):
-    configure(tab, mnist_dir, epochs=1, train_limit=1000)
-    progress_values = []
-    tab.findChild(QProgressBar, "progress").valueChanged.connect(progress_values.append)
-    use_model = tab.findChild(QPushButton, "useModel")
-    train_tab._warm_up.join()  # the one-off torchvision import when the tab is first shown; see _warm_up_imports
-    probe = LatencyProbe()
-
-    qtbot.mouseClick(tab.findChild(QPushButton, "start"), QtLeftButton())
-    assert tab.is_running
-    assert not tab.findChild(QPushButton, "start").isEnabled() and tab.findChild(QPushButton, "stop").isEnabled()
-    assert not use_model.isEnabled()
-    qtbot.waitUntil(lambda: tab.runningLoss.count() > 0, timeout=RUN_TIMEOUT_MS)
-    assert tab.grab().save(str(tmp_path / "mid-run.png"))
-    with qtbot.waitSignal(tab.runFinished, timeout=RUN_TIMEOUT_MS):
-        pass
-    max_late, p95_late = probe.stop()
-    assert tab.grab().save(str(tmp_path / "after-run.png"))
-
-    assert not tab.is_running and tab.last_error is None
-    assert len(progress_values) >= 2 and progress_values == sorted(progress_values) and progress_values[-1] == 1000
-    assert series_counts(tab) == dict.fromkeys(series_counts(tab), 1)  # one point per curve per epoch
-    assert tab.runningLoss.count() >= 2 and tab.bestAccuracy.count() == 1
-    assert tab.history.rowCount() == 1
-
-    result = tab.last_result
-    best = result.best
-    assert not result.stopped and len(result.history) == 1 and result.train_images == 1000
-    assert f"{best.test_accuracy:.2%}" in tab.result.text()
-    assert 0 < best.test_accuracy <= 1  # what it learns from 8 batches is the engine tests' business
-
-    path = result.checkpoint
-    assert path.parent == models_dir() and path.name.startswith("seed-")
-    assert path.name.endswith(f"-{best.test_accuracy * 100:.2f}.pt")
-    assert sorted(models_dir().iterdir()) == [path]  # renamed, not copied; no temporary file left
-    saved = load_checkpoint(path)
-    assert saved.test_accuracy == pytest.approx(best.test_accuracy)
-    assert saved.meta["settings"]["train_limit"] == 1000 and saved.meta["epochs_completed"] == 1
-
-    assert use_model.isEnabled()
-    with qtbot.waitSignal(tab.modelReady, timeout=1000) as signal:
-        qtbot.mouseClick(use_model, QtLeftButton())
-    assert signal.args == [str(path)]
-    # The GUI thread kept up while the worker trained (generous: the machine may be busy with other work).
-    assert p95_late < 0.1 and max_late < 0.5, (max_late, p95_late)
-
-
-def test_stop_mid_run_is_prompt_and_keeps_the_best_epoch(tab, mnist_dir, qtbot):
-    configure(tab, mnist_dir, epochs=30, train_limit=2000)
-    tab.start_training()
-    qtbot.waitUntil(lambda: tab.history.rowCount() == 1 and tab.epochProgress.format().startswith("epoch 2/"),
-                    timeout=RUN_TIMEOUT_MS)
-    asked = time.perf_counter()
-    with qtbot.waitSignal(tab.runFinished, timeout=10_000):
-        qtbot.mouseClick(tab.findChild(QPushButton, "stop"), QtLeftButton())
-    took = time.perf_counter() - asked
-
-    assert took < 2.0, f"stop took {took:.1f}s"
-    assert not tab.is_running and tab.findChild(QPushButton, "start").isEnabled()
-    assert not tab.findChild(QPushButton, "stop").isEnabled() and tab.epochs.isEnabled()
-    result = tab.last_result
-    assert result.stopped and len(result.history) == 1
-    assert "Stopped after 1 of 30 epochs" in tab.status.text()
-    saved = load_checkpoint(result.checkpoint)
-    assert saved.meta["stopped_early"] and saved.meta["epochs_completed"] == 1
-    assert tab.findChild(QPushButton, "useModel").isEnabled()
-
-
-def test_stop_before_the_first_epoch_ends_leaves_no_model(tab, mnist_dir, qtbot):
-    configure(tab, mnist_dir, epochs=1, train_limit=60_000)
-    tab.start_training()
-    qtbot.waitUntil(lambda: tab.runningLoss.count() > 0, timeout=RUN_TIMEOUT_MS)
-    with qtbot.waitSignal(tab.runFinished, timeout=5_000):
-        tab.stop_training()
-    assert tab.last_result.stopped and tab.last_result.checkpoint is None
-    assert not models_dir().exists() or not any(models_dir().iterdir())
-    assert not tab.findChild(QPushButton, "useModel").isEnabled()
-    assert "no model was saved" in tab.result.text()
-
-
-class Window(QMainWindow):
-    def __init__(self):
-        super().__init__()
-        self.train_tab = TrainTab()
-        self.setCentralWidget(self.train_tab)
-
-    def closeEvent(self, event):
-        self.train_tab.shutdown()
-        super().closeEvent(event)
-
-
-def test_closing_the_window_mid_run_joins_the_worker(qtbot, mnist_dir):
-    window = Window()
-    qtbot.addWidget(window)
-    window.show()
-    tab = window.train_tab
-    configure(tab, mnist_dir, epochs=3, train_limit=2000)
-    tab.start_training()
-    worker = tab._worker
-    qtbot.waitUntil(lambda: tab.runningLoss.count() > 0, timeout=RUN_TIMEOUT_MS)
-
-    started = time.perf_counter()
-    assert window.close()
-    assert worker.isFinished()
-    assert time.perf_counter() - started < 10
-    qtbot.wait(50)  # let the queued end-of-run signals arrive
-    assert not tab.is_running
-    leftovers = list(models_dir().iterdir()) if models_dir().exists() else []
-    assert not [p for p in leftovers if not p.name.endswith(".pt")]  # no temporary, half-written file
-    for path in leftovers:
-        load_checkpoint(path)
-
-
-def QtLeftButton():
-    from PySide6.QtCore import Qt
-
-    return Qt.LeftButton

@@ -1,18 +1,35 @@
-"""The Train tab inside the window: a model trained there is one click away from the Draw tab."""
+"""The Train tab inside the real window: a trained model is one click from the Draw tab, and closing the window
+mid-run stops and joins the worker (MainWindow.closeEvent itself, not a copy of it)."""
 
 import numpy as np
+import pytest
 import torch
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QSpinBox
 
-from digitpad.canvas import DrawingCanvas
-from digitpad.confidence import ConfidenceBars
+from digitpad.draw.canvas import DrawingCanvas
+from digitpad.draw.confidence import ConfidenceBars
 from trainer.checkpoint import load_checkpoint, models_dir
+from trainer.data import normalize
 
 from .drawing import SEVEN, drag
+from .fake_mnist import write_fake_mnist
 
 
-def test_use_in_draw_tab_makes_the_drawing_read_by_the_new_model(window, qtbot, mnist_dir):
+@pytest.fixture(scope="module")
+def fake_dir(tmp_path_factory):
+    return str(write_fake_mnist(tmp_path_factory.mktemp("fake"), n_train=512, n_test=128))
+
+
+def start(window, qtbot, data_dir, epochs):
+    tab = window.train_tab
+    tab.findChild(QSpinBox, "epochs").setValue(epochs)
+    tab.settings.dataDir.setText(data_dir)
+    qtbot.mouseClick(tab.findChild(QPushButton, "start"), Qt.MouseButton.LeftButton)
+    return tab
+
+
+def test_use_in_draw_tab_makes_the_drawing_read_by_the_new_model(window, qtbot, fake_dir):
     canvas = window.findChild(DrawingCanvas, "canvas")
     for stroke in SEVEN:
         drag(canvas, stroke)
@@ -20,12 +37,8 @@ def test_use_in_draw_tab_makes_the_drawing_read_by_the_new_model(window, qtbot, 
     qtbot.waitUntil(lambda: bars.probabilities() is not None)
     builtin_probabilities = np.array(bars.probabilities())
 
-    tab = window.train_tab
-    tab.findChild(QSpinBox, "epochs").setValue(1)
-    tab.findChild(QSpinBox, "trainLimit").setValue(1000)
-    tab.dataDir.setText(str(mnist_dir))
-    with qtbot.waitSignal(tab.runFinished, timeout=120_000):
-        qtbot.mouseClick(tab.findChild(QPushButton, "start"), Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.train_tab.runFinished, timeout=120_000):
+        tab = start(window, qtbot, fake_dir, epochs=1)
     saved = list(models_dir().glob("seed-*.pt"))
     assert len(saved) == 1
 
@@ -34,20 +47,19 @@ def test_use_in_draw_tab_makes_the_drawing_read_by_the_new_model(window, qtbot, 
     assert saved[0].name in window.findChild(QLabel, "modelLabel").text()
     # The drawing on the canvas is read again, now by the trained model: the bars are its probabilities.
     trained = load_checkpoint(saved[0]).model
+    image = torch.from_numpy(window.predictor.predict(canvas.ink_image()).image)
     with torch.no_grad():
-        expected = trained(torch.from_numpy(window.predictor.predict(canvas.ink_image()).net_input)[None]).exp()[0]
+        expected = trained(normalize(image)[None, None]).exp()[0]
     qtbot.waitUntil(lambda: np.allclose(bars.probabilities(), expected.numpy(), atol=1e-4))
     assert not np.allclose(bars.probabilities(), builtin_probabilities, atol=1e-3)
 
 
-def test_closing_the_window_mid_run_stops_and_joins_the_worker(window, qtbot, mnist_dir):
-    tab = window.train_tab
-    tab.findChild(QSpinBox, "epochs").setValue(30)
-    tab.findChild(QSpinBox, "trainLimit").setValue(2000)
-    tab.dataDir.setText(str(mnist_dir))
-    qtbot.mouseClick(tab.findChild(QPushButton, "start"), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: tab.runningLoss.count() > 0, timeout=120_000)
-    worker = tab._worker
-    window.close()
+def test_closing_the_window_mid_run_stops_and_joins_the_worker(window, qtbot, fake_dir):
+    tab = start(window, qtbot, fake_dir, epochs=300)
+    qtbot.waitUntil(lambda: tab.table.rowCount() >= 1, timeout=120_000)
+    worker = tab.worker
+    assert window.close()
     assert worker.isFinished()  # joined in closeEvent, not left running behind a closed window
-    assert not [path for path in models_dir().glob("*") if path.suffix == ".tmp"]
+    leftovers = list(models_dir().iterdir())
+    assert not [path for path in leftovers if path.suffix != ".pt"]  # no temporary, half-written file
+    assert len(leftovers) == 1 and load_checkpoint(leftovers[0]).meta["stopped_early"]

@@ -1,35 +1,77 @@
-"""Checkpoints: the weights plus what a person needs to trust them (accuracy, history, settings, versions).
+"""Checkpoint files: the weights, a checksum of them, and the metadata that says what they are (metadata.py).
 
 Saved atomically (a temporary file renamed over the target), so a run killed while saving leaves the previous
-checkpoint intact. Loaded with `weights_only=True`: a file that tries to unpickle arbitrary objects (a crafted
-pickle) is refused before any of its code can run.
+checkpoint intact; temporary files of runs that died mid-save are cleaned up by the next save in that folder.
+Loaded with `weights_only=True`: a file that tries to unpickle arbitrary objects (a crafted pickle) is refused
+before any of its code can run. The checksum catches weights damaged on disk or in a copy, which would
+otherwise load and answer wrongly without a word.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import os
 import pickle
-import platform
 import re
 import tempfile
+import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
 import torch
 
-from .data import MNIST_MEAN, MNIST_STD
-from .engine import EpochEnd, TrainConfig
-from .model import MODELS, build_model, count_parameters
+from .config import EpochEnd, TrainConfig
+from .metadata import FORMAT, FORMAT_VERSION, build_meta, check_meta
+from .model import MODELS, build_model
 
-FORMAT = "digitpad-checkpoint"
-FORMAT_VERSION = 1
+USE_A_GOOD_ONE = "Use a checkpoint written by `trainer train` or the Train tab."
+# A temporary file older than this belongs to no save in progress (a save takes well under a second).
+STALE_AFTER_SECONDS = 3600
 
 
 class CheckpointError(Exception):
     """The file is not a usable checkpoint; the message says why and what to do."""
+
+
+@dataclass
+class Checkpoint:
+    model: torch.nn.Module  # on the CPU, in eval mode
+    meta: dict
+    notes: list[str] = field(default_factory=list)  # things worth telling about an otherwise good file
+
+    @property
+    def name(self) -> str:
+        return self.meta.get("model", "?")
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return self.meta.get("test_accuracy")
+
+
+def models_dir() -> Path:
+    """Where trained models go by default: a per-user data folder, so they outlive any working directory."""
+    return Path(platformdirs.user_data_dir("digitpad")) / "models"
+
+
+def checkpoint_filename(model_name: str, accuracy: float | None, when: _dt.datetime | None = None) -> str:
+    when = when or _dt.datetime.now()
+    accuracy_part = f"-{accuracy * 100:.2f}" if accuracy is not None else ""
+    return f"{model_name}-{when:%Y%m%d-%H%M%S}{accuracy_part}.pt"
+
+
+def rename_with_accuracy(path: Path, accuracy: float) -> Path:
+    """Append the test accuracy to a finished run's checkpoint name (known only at the end), never replacing
+    another file of that name."""
+    final = path.with_name(path.stem + f"-{accuracy * 100:.2f}.pt")
+    counter = 2
+    while final.exists():
+        final = path.with_name(path.stem + f"-{accuracy * 100:.2f}-{counter}.pt")
+        counter += 1
+    path.replace(final)
+    return final
 
 
 def finite_state(state: dict) -> bool:
@@ -38,12 +80,26 @@ def finite_state(state: dict) -> bool:
                if isinstance(t, torch.Tensor) and t.is_floating_point())
 
 
+def weights_digest(state: dict) -> str:
+    """SHA-256 over every tensor's name, type, shape and bytes, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        tensor = state[name].detach().cpu().contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _read(path: Path) -> object:
+    with warnings.catch_warnings():  # torch warns about odd pickle protocols; our errors say it better
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.load(path, map_location="cpu", weights_only=True)
+
+
 def is_checkpoint_file(path: Path) -> bool:
-    """Whether `path` is a file digitpad wrote (a checkpoint, loadable or not), judged without running any code."""
+    """Whether `path` is a file digitpad wrote (a checkpoint, sound or not), judged without running any code."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            payload = torch.load(path, map_location="cpu", weights_only=True)
+        payload = _read(path)
     except Exception:
         return False
     return isinstance(payload, dict) and payload.get("format") == FORMAT
@@ -77,75 +133,58 @@ def check_output(path: Path, force: bool = False, flag: str = "--out") -> Path:
     return path
 
 
-@dataclass
-class Checkpoint:
-    model: torch.nn.Module  # on the CPU, in eval mode
-    meta: dict
-
-    @property
-    def name(self) -> str:
-        return self.meta.get("model", "?")
-
-    @property
-    def test_accuracy(self) -> float | None:
-        return self.meta.get("test_accuracy")
+_TEMPORARY = re.compile(r"^\..+\.pt\.(?:(\d+)\.)?[^.]+\.tmp$")
 
 
-def models_dir() -> Path:
-    """Where trained models go by default: a per-user data folder, so they outlive any working directory."""
-    return Path(platformdirs.user_data_dir("digitpad")) / "models"
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but another user's
+        return True
+    return True
 
 
-def checkpoint_filename(model_name: str, accuracy: float | None, when: _dt.datetime | None = None) -> str:
-    when = when or _dt.datetime.now()
-    accuracy_part = f"-{accuracy * 100:.2f}" if accuracy is not None else ""
-    return f"{model_name}-{when:%Y%m%d-%H%M%S}{accuracy_part}.pt"
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete the temporary files that saves killed half way (kill -9, power loss) left in `folder`.
 
-
-def rename_with_accuracy(path: Path, accuracy: float) -> Path:
-    """Append the test accuracy to a finished run's checkpoint name (known only at the end); atomic."""
-    final = path.with_name(path.stem + f"-{accuracy * 100:.2f}.pt")
-    path.replace(final)
-    return final
-
-
-def _versions() -> dict:
-    import torchvision
-
-    return {"torch": str(torch.__version__), "torchvision": str(torchvision.__version__),
-            "python": platform.python_version()}
-
-
-def build_meta(model: torch.nn.Module, config: TrainConfig, history: list[EpochEnd],
-               stopped: bool = False) -> dict:
-    best = max(history, key=lambda e: e.test_accuracy)
-    return {
-        "model": config.model,
-        "parameters": count_parameters(model),
-        "epochs": config.epochs,
-        "epochs_completed": len(history),
-        "stopped_early": stopped or len(history) < config.epochs,
-        "history": [asdict(epoch) for epoch in history],
-        "best_epoch": best.epoch,
-        "test_accuracy": best.test_accuracy,   # of the weights in this file: the best epoch's
-        "final_accuracy": history[-1].test_accuracy,
-        "normalization": {"mean": MNIST_MEAN, "std": MNIST_STD},
-        "settings": asdict(config),
-        "versions": _versions(),
-        "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-    }
+    A temporary file is stale when the process that wrote it is gone, or when it is older than any save takes.
+    """
+    removed = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        match = _TEMPORARY.match(entry.name)
+        if not match:
+            continue
+        try:
+            old = now - entry.stat().st_mtime > STALE_AFTER_SECONDS
+            if old or (match.group(1) and not _alive(int(match.group(1)))):
+                entry.unlink()
+                removed.append(entry)
+        except OSError:
+            continue
+    return removed
 
 
 def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, config: TrainConfig,
-                    history: list[EpochEnd], stopped: bool = False) -> Path:
+                    history: list[EpochEnd], extra_meta: dict | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path.parent)
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
     if not finite_state(state):  # a diverged model answers "0, nan%" to everything: never worth keeping
         raise ValueError(f"not saving {path}: the model's weights are not finite numbers (NaN or infinity)")
-    payload = {"format": FORMAT, "version": FORMAT_VERSION, "meta": build_meta(model, config, history, stopped),
-               "state_dict": state}
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    payload = {"format": FORMAT, "version": FORMAT_VERSION, "meta": build_meta(model, config, history, extra_meta),
+               "state_dict": state, "weights_sha256": weights_digest(state)}
+    # The process id in the name tells a later save whether the writer is still alive (see above).
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         # mkstemp makes the file private (0600); a checkpoint is an ordinary file, readable as the umask allows.
         umask = os.umask(0)
@@ -164,55 +203,59 @@ def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, config: Tra
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     path = Path(path)
-    if not path.is_file():
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder, not a checkpoint file. {USE_A_GOOD_ONE}")
+    if not path.exists():
         raise CheckpointError(f"{path}: no such file.")
-    not_a_checkpoint = CheckpointError(
-        f"{path} is not a PyTorch checkpoint, or it is truncated or corrupt. "
-        f"Use a checkpoint written by `trainer train` or the Train tab.")
+    if not path.is_file():
+        raise CheckpointError(f"{path} is not a regular file (a pipe or a device?). {USE_A_GOOD_ONE}")
     try:
-        with warnings.catch_warnings():  # torch warns about odd pickle protocols; our error says it better
-            warnings.simplefilter("ignore", UserWarning)
-            payload = torch.load(path, map_location="cpu", weights_only=True)
+        payload = _read(path)
     except pickle.UnpicklingError as error:
         # A pickled object names the function that rebuilds it (a GLOBAL); tensors and plain data never need
         # one outside torch's allow-list. Without one the bytes were simply not a pickle (text, an image...).
         culprit = re.search(r"GLOBAL (\S+)", str(error))
         if not culprit:
-            raise not_a_checkpoint from None
+            raise CheckpointError(f"{path} is not a PyTorch checkpoint, or it is truncated or corrupt. "
+                                  f"{USE_A_GOOD_ONE}") from None
         # torch's own message advises loading with weights_only=False: the one thing not to do with this file.
         raise CheckpointError(
             f"{path} was refused: it asks to import and call {culprit.group(1)}, which a digitpad checkpoint "
-            f"never does, so it was not loaded and none of its code ran. Use a checkpoint written by "
-            f"`trainer train` or the Train tab."
-        ) from None
+            f"never does, so it was not loaded and none of its code ran. {USE_A_GOOD_ONE}") from None
     except Exception:
-        raise not_a_checkpoint from None
+        raise CheckpointError(f"{path} is not a PyTorch checkpoint, or it is truncated or corrupt. "
+                              f"{USE_A_GOOD_ONE}") from None
 
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(
-            f"{path} is a PyTorch file but not a digitpad checkpoint (it has no model name or metadata). "
-            f"Use a checkpoint written by `trainer train` or the Train tab."
-        )
+        raise CheckpointError(f"{path} is a PyTorch file but not a digitpad checkpoint (it has no model name or "
+                              f"metadata). {USE_A_GOOD_ONE}")
     meta, state = payload.get("meta"), payload.get("state_dict")
     if not isinstance(meta, dict) or not isinstance(meta.get("model"), str) or not isinstance(state, dict):
         raise CheckpointError(f"{path} is a damaged digitpad checkpoint: its metadata or weights are missing.")
+    problems = check_meta(meta)
+    if problems:
+        raise CheckpointError(f"{path} is a damaged digitpad checkpoint: in its metadata, {'; '.join(problems)}. "
+                              f"{USE_A_GOOD_ONE}")
     name = meta["model"]
     if name not in MODELS:
-        raise CheckpointError(
-            f"{path} holds a model named {name!r}, which this version of digitpad does not know "
-            f"(known: {', '.join(sorted(MODELS))})."
-        )
+        raise CheckpointError(f"{path} holds a model named {name!r}, which this version of digitpad does not know "
+                              f"(known: {', '.join(sorted(MODELS))}).")
+    notes = []
+    digest = payload.get("weights_sha256")
+    if digest is None:
+        notes.append("saved by an older digitpad without a checksum, so its weights could not be verified")
+    elif not all(isinstance(t, torch.Tensor) for t in state.values()) or weights_digest(state) != digest:
+        raise CheckpointError(f"{path} is damaged: its weights no longer match the checksum saved with them (a "
+                              f"bad disk, copy or download changed them). Use another copy, or train again.")
     model = build_model(name)
     try:
         model.load_state_dict(state)
     except Exception as error:
         details = str(error).replace("\n\t", " ").replace("\n", " ")
-        raise CheckpointError(
-            f"{path} says it holds the {name!r} model, but its weights belong to another architecture: "
-            f"{details[:400]}"
-        ) from None
+        raise CheckpointError(f"{path} says it holds the {name!r} model, but its weights belong to another "
+                              f"architecture: {details[:400]}") from None
     if not finite_state(state):
         raise CheckpointError(
             f"{path} holds weights that are not finite numbers (NaN or infinity): it comes from a run that "
             f"diverged and would answer nonsense. Train again with a lower learning rate.")
-    return Checkpoint(model.eval(), meta)
+    return Checkpoint(model.eval(), meta, notes)

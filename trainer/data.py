@@ -1,21 +1,25 @@
-"""MNIST held in memory as tensors: read once with torchvision, then shuffled, batched and augmented by indexing.
+"""MNIST held in memory as tensors: read once, then shuffled, batched and augmented by indexing.
 
 A DataLoader with per-sample PIL transforms spends most of an epoch in Python; with the whole set as one
-tensor an epoch is a loop over index slices, and augmentation is one affine_grid/grid_sample call per batch.
+tensor an epoch is a loop over index slices, and augmentation is one call per batch (see augment.py).
+
+The four files are torchvision's layout (MNIST/raw/*-ubyte) and torchvision downloads them, but they are read
+here with numpy: the IDX format is a 16-byte header and the pixels, and importing torchvision.datasets just to
+read it costs 1.5 s and, while its extension loads, holds the GIL for up to 0.2 s, which froze the window of a
+Train tab loading MNIST in its worker thread.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import platformdirs
 import torch
-import torch.nn.functional as F
 
 # MNIST's pixel statistics on its training set; every input the net sees, training or drawing, uses them.
 MNIST_MEAN = 0.1307
@@ -30,7 +34,15 @@ RAW_FILES = (
 
 
 class DataError(Exception):
-    """MNIST could not be found or read; the message says what to do about it."""
+    """MNIST could not be found or read; the message says what to do about it.
+
+    `folder_hint` is set when pointing at another folder would help: each front end then says how, in its own
+    words (a command-line flag, a button).
+    """
+
+    def __init__(self, message: str, folder_hint: bool = False):
+        super().__init__(message)
+        self.folder_hint = folder_hint
 
 
 @dataclass
@@ -40,6 +52,9 @@ class MnistSplit:
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def head(self, n: int) -> MnistSplit:
+        return MnistSplit(self.images[:n], self.labels[:n])
 
 
 def default_data_dir() -> Path:
@@ -80,46 +95,44 @@ def _download(root: Path) -> None:
             MNIST(str(root), train=False, download=True)
         except Exception as error:  # URLError, HTTP errors, checksum failures: all mean "not downloaded"
             raise DataError(
-                f"MNIST is not in {raw_folder(root)} and could not be downloaded ({error}).\n"
-                f"Put the four files {', '.join(RAW_FILES)} in {raw_folder(root)}, "
-                f"or point at a folder that holds MNIST/raw/ with --data-dir DIR or the DIGITPAD_DATA "
-                f"environment variable."
-            ) from None
+                f"MNIST is not in {raw_folder(root)} and could not be downloaded ({error}). "
+                f"Put the four files {', '.join(RAW_FILES)} there, or use a folder that already holds MNIST/raw/.",
+                folder_hint=True) from None
 
 
-def _read_split(root: Path, train: bool) -> MnistSplit:
-    from torchvision.datasets import MNIST
-    from torchvision.datasets.mnist import read_image_file, read_label_file
+def read_idx(path: Path, dimensions: int) -> np.ndarray:
+    """An IDX file of unsigned bytes (MNIST's format) as an array; DataError naming the file if it is not one."""
+    def broken(why: str) -> DataError:
+        return DataError(f"{path} is not a readable MNIST file ({why}). It may be truncated or corrupt: delete it "
+                         f"and run again to download it afresh, or replace it with a good copy.")
 
     try:
-        dataset = MNIST(str(root), train=train, download=False)
-        images, labels = dataset.data, dataset.targets
-    except Exception as error:
-        # torchvision reads both files in one go; read them one by one to name the broken one.
-        prefix = "train" if train else "t10k"
-        for name, reader in ((f"{prefix}-images-idx3-ubyte", read_image_file),
-                             (f"{prefix}-labels-idx1-ubyte", read_label_file)):
-            path = raw_folder(root) / name
-            try:
-                reader(str(path))
-            except Exception as file_error:
-                raise DataError(
-                    f"{path} is not a readable MNIST file ({type(file_error).__name__}: {file_error}). "
-                    f"It may be truncated or corrupt: delete it and run again to download it afresh, "
-                    f"or replace it with a good copy."
-                ) from None
-        raise DataError(f"could not read MNIST from {raw_folder(root)}: {error}") from None
+        data = path.read_bytes()
+    except OSError as error:
+        raise broken(error.strerror or str(error)) from None
+    header = 4 + 4 * dimensions
+    if len(data) < header or data[:4] != bytes([0, 0, 0x08, dimensions]):
+        raise broken(f"it does not start as an IDX file of {dimensions} dimensions")
+    shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dimensions))
+    if len(data) != header + int(np.prod(shape)):
+        raise broken(f"its header announces {shape} values, but it holds {len(data) - header} bytes of them")
+    return np.frombuffer(data, np.uint8, offset=header).reshape(shape)
 
-    if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise DataError(f"{raw_folder(root)} holds images of shape {tuple(images.shape[1:])}, not 28x28 MNIST.")
+
+def read_split(root: Path, train: bool) -> MnistSplit:
+    prefix = "train" if train else "t10k"
+    images = read_idx(raw_folder(root) / f"{prefix}-images-idx3-ubyte", 3)
+    labels = read_idx(raw_folder(root) / f"{prefix}-labels-idx1-ubyte", 1)
+    if images.shape[1:] != (28, 28):
+        raise DataError(f"{raw_folder(root)} holds images of shape {images.shape[1:]}, not 28x28 MNIST.")
     if len(images) != len(labels):
         raise DataError(
             f"{raw_folder(root)}: {len(images)} images but {len(labels)} labels in the "
-            f"{'training' if train else 'test'} files; one of them is truncated or from another set."
-        )
-    if len(labels) and (labels.min() < 0 or labels.max() > 9):
+            f"{'training' if train else 'test'} files; one of them is truncated or from another set.")
+    if len(labels) and labels.max() > 9:
         raise DataError(f"{raw_folder(root)}: labels outside 0-9; these are not MNIST label files.")
-    return MnistSplit(images.unsqueeze(1).float().div_(255), labels.long())
+    pixels = torch.from_numpy(images.copy()).unsqueeze(1)
+    return MnistSplit(pixels.float().div_(255), torch.from_numpy(labels.astype(np.int64)))
 
 
 def ensure_data(data_dir: str | os.PathLike | None = None, download: bool = True) -> Path:
@@ -129,54 +142,26 @@ def ensure_data(data_dir: str | os.PathLike | None = None, download: bool = True
     if missing:
         if not download:
             raise DataError(
-                f"MNIST is not in {raw_folder(root)} (missing: {', '.join(missing)}).\n"
-                f"Put the four files {', '.join(RAW_FILES)} there, or point at a folder that holds "
-                f"MNIST/raw/ with --data-dir DIR or the DIGITPAD_DATA environment variable."
-            )
+                f"MNIST is not in {raw_folder(root)} (missing: {', '.join(missing)}). "
+                f"Put the four files {', '.join(RAW_FILES)} there, or use a folder that already holds MNIST/raw/.",
+                folder_hint=True)
         _download(root)
     return root
 
 
 def load_test_split(data_dir: str | os.PathLike | None = None, download: bool = True) -> MnistSplit:
-    return _read_split(ensure_data(data_dir, download), train=False)
+    return read_split(ensure_data(data_dir, download), train=False)
 
 
 def load_mnist(data_dir: str | os.PathLike | None = None, download: bool = True,
                train_limit: int | None = None) -> tuple[MnistSplit, MnistSplit]:
     """(train, test) splits in memory. `train_limit` keeps the first N training images; test is always whole."""
     root = ensure_data(data_dir, download)
-    train, test = _read_split(root, train=True), _read_split(root, train=False)
+    train, test = read_split(root, train=True), read_split(root, train=False)
     if train_limit is not None:
-        if train_limit < 1:
-            raise DataError(f"--train-limit must be at least 1, not {train_limit}.")
-        train = MnistSplit(train.images[:train_limit], train.labels[:train_limit])
+        train = train.head(train_limit)
     return train, test
 
 
 def normalize(images: torch.Tensor) -> torch.Tensor:
     return (images - MNIST_MEAN) / MNIST_STD
-
-
-def augment_batch(images: torch.Tensor, generator: torch.Generator, max_rotation: float = 10.0,
-                  max_shift: float = 0.1, max_scale: float = 0.1) -> torch.Tensor:
-    """Per-image random rotation (degrees), shift (fraction of the width) and scale, in one grid_sample.
-
-    Works on [0, 1] images before normalization, so the zeros grid_sample pads with are true background.
-    """
-    n = images.shape[0]
-
-    def uniform(limit: float) -> torch.Tensor:
-        return (torch.rand(n, generator=generator) * 2 - 1) * limit
-
-    angle = uniform(math.radians(max_rotation))
-    scale = 1 + uniform(max_scale)
-    shift_x, shift_y = uniform(2 * max_shift), uniform(2 * max_shift)  # affine_grid spans [-1, 1]: width 2
-    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack([
-        torch.stack([cos, -sin, shift_x], dim=1),
-        torch.stack([sin, cos, shift_y], dim=1),
-    ], dim=1)
-    # Drawn on the CPU generator, so runs repeat exactly; moved to where the images live (a GPU, say).
-    theta = theta.to(device=images.device, dtype=images.dtype)
-    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
-    return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)

@@ -56,9 +56,10 @@ MODELS: dict[str, type[nn.Module]] = {"seed": SeedNet}
 DEFAULT_MODEL = "seed"
 
 
-def build_model(name: str = DEFAULT_MODEL) -> nn.Module:
+def build_model(name: str = DEFAULT_MODEL, **options) -> nn.Module:
+    """A fresh, untrained model of the named architecture; `options` go to its constructor (e.g. dropout)."""
     try:
-        return MODELS[name]()
+        return MODELS[name](**options)
     except KeyError:
         raise ValueError(f"unknown model {name!r}; known models: {', '.join(sorted(MODELS))}") from None
 

@@ -9,39 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QFont, QImage, QKeySequence, QPainter, QPaintEvent
+from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from .canvas import DEFAULT_PEN_WIDTH, PAPER_COLOR, DrawingCanvas, grey_to_qimage
+from ..reading.predictor import Prediction, Predictor
+from .canvas import DEFAULT_PEN_WIDTH, DrawingCanvas
 from .confidence import ConfidenceBars, format_percent
-from .predict import Prediction, Predictor
+from .preview import NetInputPreview
 
 LIVE_INTERVAL_MS = 40
-PREVIEW_SCALE = 5  # screen pixels per pixel of the net's 28x28 input
 PEN_WIDTH_STEPS = 1000  # the pen slider counts thousandths of the canvas side
-
-
-class NetInputPreview(QWidget):
-    """The 28x28 image the net received, enlarged with hard pixel edges so each input pixel can be seen."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("preview")
-        self.setAccessibleName("What the net sees")
-        self.setFixedSize(28 * PREVIEW_SCALE, 28 * PREVIEW_SCALE)
-        self.image: QImage | None = None  # the last input, 28x28
-
-    def set_input(self, grey: np.ndarray | None) -> None:
-        self.image = None if grey is None else grey_to_qimage(grey)
-        self.update()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), PAPER_COLOR)
-        if self.image is not None:
-            painter.drawImage(self.rect(), self.image)  # no smoothing: the pixels are the point
-        painter.setPen(QColor("#8b93a1"))
-        painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
 
 
 class DrawTab(QWidget):
@@ -165,7 +142,7 @@ class DrawTab(QWidget):
             else:
                 self.caption.setText("No digit found")
         self.confidence.set_probabilities(None if prediction is None else prediction.probabilities)
-        self.preview.set_input(None if prediction is None else prediction.net_input_image())
+        self.preview.set_input(None if prediction is None else prediction.image)
 
 
 def _action_button(action: QAction, name: str, tooltip: str) -> QPushButton:

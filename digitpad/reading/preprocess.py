@@ -3,17 +3,14 @@
 MNIST's digits were cropped to their ink, scaled (aspect kept, antialiased) so the longer side is 20 pixels, and
 placed in a 28x28 field with the ink's centre of mass at the centre, white ink on black. The net has only ever
 seen digits made that way, so every picture it reads (the canvas, an opened image, `digitpad predict`) goes
-through `preprocess` below. Pure numpy and Pillow: no Qt, no torch.
+through `preprocess` below. It stops at the 28x28 picture in [0, 1]; the predictor normalizes it for the net.
+Pure numpy and Pillow: no Qt, no torch.
 """
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
-
-from trainer.data import MNIST_MEAN, MNIST_STD
+from PIL import Image
 
 FIELD_SIZE = 28
 DIGIT_SIZE = 20
@@ -27,58 +24,19 @@ MIN_CONTRAST = 0.15
 NOISE_FLOOR = 0.25
 
 
-class ImageError(Exception):
-    """An image file that could not be read; the message names the file and says why."""
-
-
-def load_image(path: str | os.PathLike) -> np.ndarray:
-    """A picture file as a 2-D float32 array of grey levels in [0, 1] (H x W), upright as the camera meant it."""
-    try:
-        with Image.open(path) as image:
-            image.load()
-    except FileNotFoundError:
-        raise ImageError(f"{path}: no such file.") from None
-    except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image, or in a format that cannot be read.") from None
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise ImageError(f"{path}: could not be read ({error}).") from None
-    return to_grayscale(ImageOps.exif_transpose(image))
-
-
-def to_grayscale(image: Image.Image) -> np.ndarray:
-    """Grey levels in [0, 1]; transparent parts become the background the visible ink stands out from."""
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255
-        grey = np.asarray(rgba.convert("L"), dtype=np.float32) / 255
-        # Ink drawn on a transparent sheet: dark ink gets white paper behind it, light ink a black one.
-        visible = alpha.sum()
-        ink_is_dark = visible == 0 or (grey * alpha).sum() / visible < 0.5
-        background = 1.0 if ink_is_dark else 0.0
-        return grey * alpha + background * (1 - alpha)
-    if image.mode in ("I", "I;16", "F"):  # 16-bit and float scans: scale their own range to [0, 1]
-        values = np.asarray(image.convert("F"), dtype=np.float32)
-        finite = values[np.isfinite(values)]
-        values = np.nan_to_num(values, nan=0.0, posinf=float(finite.max(initial=0)), neginf=float(finite.min(initial=0)))
-        low, high = float(values.min()), float(values.max())
-        return (values - low) / (high - low) if high > low else np.zeros_like(values)
-    return np.asarray(image.convert("L"), dtype=np.float32) / 255
-
-
 def preprocess(grey: np.ndarray) -> np.ndarray | None:
-    """The net's input (1 x 28 x 28 float32, normalized with MNIST's mean and std) for a picture of one digit.
+    """The digit as MNIST would have it: 28 x 28 float32 grey levels in [0, 1], bright ink on black.
 
     `grey` is a 2-D array of grey levels, uint8 (0-255) or float (0-1), of any size, dark ink on light or light
     ink on dark. Returns None when the picture holds no ink.
     """
-    ink = ink_layer(_as_unit_floats(grey))
+    ink = ink_layer(as_unit_floats(grey))
     if ink is None:
         return None
-    field = centre_by_mass(scale_to_digit_box(crop_to_ink(ink)))
-    return ((field - MNIST_MEAN) / MNIST_STD)[None].astype(np.float32)
+    return centre_by_mass(scale_to_digit_box(crop_to_ink(ink)))
 
 
-def _as_unit_floats(grey: np.ndarray) -> np.ndarray:
+def as_unit_floats(grey: np.ndarray) -> np.ndarray:
     grey = np.asarray(grey)
     if grey.ndim != 2 or grey.size == 0:
         raise ValueError(f"expected a non-empty 2-D grey image, got an array of shape {grey.shape}")

@@ -1,0 +1,1 @@
+"""The Draw tab and its parts: the canvas, the confidence bars, the net's-eye preview."""

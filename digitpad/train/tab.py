@@ -1,0 +1,192 @@
+"""The Train tab: train the seed Net from the window, with live progress, curves and a per-epoch table.
+
+The tab builds its parts and wires their signals; the parts know nothing of each other (napari's layer
+controls are the model): the settings form, the run panel, the MNIST-folder banner, the charts, the epoch
+table and the worker that runs `trainer.job.run_job`, the same training job as `trainer train`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
+from PySide6.QtWidgets import QHBoxLayout, QSplitter, QVBoxLayout, QWidget
+
+from trainer.config import ConfigError, EpochEnd, RunStarted
+from trainer.job import JobResult
+from trainer.model import DEFAULT_MODEL, build_model, count_parameters
+
+from .. import builtin_checkpoint_path
+from .charts import TrainingCharts
+from .data_banner import DataBanner
+from .epoch_table import EpochTable
+from .run_panel import RunPanel
+from .settings import SettingsForm
+from .worker import BatchProgress, TrainWorker
+
+
+class TrainTab(QWidget):
+    """Signals: `modelReady(path)` when the person asks the Draw tab to use a checkpoint (a trained one, or the
+    built-in one); `runFinished()` when a run has ended (done, stopped or failed) and the tab is idle again.
+    Call `shutdown()` before the window closes."""
+
+    modelReady = Signal(str)
+    runFinished = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.batch_update_interval = 0.2  # seconds between batch-group updates from the worker
+        self.worker: TrainWorker | None = None
+        self.last_result: JobResult | None = None
+        self.last_error: str | None = None
+
+        self.settings = SettingsForm(self)
+        self.run_panel = RunPanel(self)
+        self.banner = DataBanner(self)
+        self.charts = TrainingCharts(self)
+        self.table = EpochTable(self)
+        self.run_panel.status.setText(f"Ready to train the {DEFAULT_MODEL} net "
+                                      f"({count_parameters(build_model(DEFAULT_MODEL)):,} parameters).")
+
+        top = QHBoxLayout()
+        top.addWidget(self.settings)
+        top.addWidget(self.run_panel, 1)
+        splitter = QSplitter(Qt.Vertical)
+        splitter.addWidget(self.charts)
+        splitter.addWidget(self.table)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter, 1)
+
+        self.settings.epochsChanged.connect(self._on_epochs_changed)
+        self.settings.dataDirChanged.connect(self._on_data_dir_changed)
+        self.banner.chooseFolder.connect(self.settings.choose_data_folder)
+        self.banner.busy.connect(self._on_download_busy)
+        self.banner.downloaded.connect(lambda root: self.run_panel.status.setText("MNIST downloaded."))
+        self.run_panel.start.clicked.connect(self.start_training)
+        self.run_panel.stop.clicked.connect(self.stop_training)
+        self.run_panel.useModel.clicked.connect(self.use_model)
+        self.run_panel.resetModel.clicked.connect(self.use_builtin_model)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self.banner.check(self.settings.data_dir())
+
+    # ----- what the person can do ---------------------------------------------------------------------------
+    @property
+    def is_running(self) -> bool:
+        return self.worker is not None
+
+    @Slot()
+    def start_training(self) -> bool:
+        """Start a run with the current settings; False (with the reason shown in the tab) if it cannot."""
+        if self.is_running or self.banner.downloading:
+            return False
+        config = self.settings.config()
+        try:
+            config.check()  # the same rules, and words, as `trainer train`
+        except ConfigError as error:
+            self.run_panel.failed(str(error), during_run=False)
+            return False
+        if not self.banner.check(config.data_dir):
+            self.run_panel.status.setText("Cannot start: MNIST is missing (see below).")
+            return False
+        self.last_result, self.last_error = None, None
+        self.charts.reset(config.epochs)
+        self.table.reset(config.epochs)
+        self.run_panel.starting()
+        self.settings.set_editable(False)
+        self.banner.set_enabled(False)
+
+        worker = TrainWorker(config, self.batch_update_interval)
+        worker.runStarted.connect(self._on_run_started)
+        worker.batchProgress.connect(self._on_batches)
+        worker.epochEnded.connect(self._on_epoch)
+        worker.jobDone.connect(self._on_done)
+        worker.jobFailed.connect(self._on_failed)
+        worker.finished.connect(self._on_worker_finished)
+        self.worker = worker
+        worker.start()
+        return True
+
+    @Slot()
+    def stop_training(self) -> None:
+        """Ask the run to end; it stops within a batch and keeps its latest complete epoch."""
+        if self.worker is not None:
+            self.run_panel.stopping()
+            self.worker.request_stop()
+
+    @Slot()
+    def shutdown(self) -> None:
+        """Stop the run, if any, and wait for the worker to end. Safe to call at any time, more than once."""
+        worker = self.worker
+        if worker is not None:
+            worker.request_stop()
+            worker.wait()  # the engine checks for stop every batch; loading or a test pass take a second or two
+
+    @Slot()
+    def use_model(self) -> None:
+        if self.run_panel.model_path is not None:
+            self.modelReady.emit(str(self.run_panel.model_path))
+
+    @Slot()
+    def use_builtin_model(self) -> None:
+        self.modelReady.emit(str(builtin_checkpoint_path()))
+
+    def closeEvent(self, event) -> None:  # when the tab is a window of its own
+        self.shutdown()
+        super().closeEvent(event)
+
+    # ----- wiring -------------------------------------------------------------------------------------------
+    @Slot(int)
+    def _on_epochs_changed(self, epochs: int) -> None:
+        if not self.is_running:
+            self.charts.reset(epochs)
+
+    @Slot(str)
+    def _on_data_dir_changed(self, folder: str) -> None:
+        self.banner.check(folder or None)
+        self.run_panel.clear_result()  # what the last run said was about the folder chosen then
+
+    @Slot(bool)
+    def _on_download_busy(self, busy: bool) -> None:
+        self.run_panel.start.setEnabled(not busy and not self.is_running)
+
+    @Slot(object)
+    def _on_run_started(self, event: RunStarted) -> None:
+        self.run_panel.run_started(event)
+
+    @Slot(object)
+    def _on_batches(self, update: BatchProgress) -> None:
+        self.run_panel.batch(update.epoch, update.batch, update.running_loss)
+        self.charts.add_loss_points(update.points)
+
+    @Slot(object)
+    def _on_epoch(self, event: EpochEnd) -> None:
+        self.run_panel.epoch_ended(event)
+        self.charts.add_epoch(event)
+        self.table.add_epoch(event)
+
+    @Slot(object)
+    def _on_done(self, result: JobResult) -> None:
+        self.last_result = result
+        self.run_panel.done(result, self.worker.config.epochs if self.worker else len(result.history))
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.last_error = message
+        self.run_panel.failed(message, during_run=self.run_panel.training_started)
+        self.banner.check(self.settings.data_dir())
+
+    @Slot()
+    def _on_worker_finished(self) -> None:
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.wait()
+            worker.deleteLater()
+        self.settings.set_editable(True)
+        self.banner.set_enabled(True)
+        self.run_panel.finished()
+        self.runFinished.emit()

@@ -1,0 +1,41 @@
+"""The `trainer` command: train, evaluate and inspect the digitpad nets from a terminal.
+
+Each command is a module of its own with `add_parser(commands)` and `run(args)`; this one builds the parser
+and turns every error meant for a person into one line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..checkpoint import CheckpointError
+from ..data import DataError
+from ..engine import Diverged
+from . import evaluate, info, train
+
+COMMANDS = (train, evaluate, info)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trainer", description="Train, evaluate and inspect digitpad's MNIST nets.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except DataError as error:
+        hint = " Use --data-dir DIR or the DIGITPAD_DATA environment variable." if error.folder_hint else ""
+        print(f"trainer: error: {error}{hint}", file=sys.stderr)
+    except (CheckpointError, Diverged, ValueError, OSError) as error:
+        print(f"trainer: error: {error}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""`trainer info`: a model's layer table and, for a checkpoint, what its metadata says."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..checkpoint import load_checkpoint
+from ..config import EpochEnd
+from ..metadata import describe_accuracy
+from ..model import DEFAULT_MODEL, MODELS, build_model, count_parameters, layer_table
+from ..text import epoch_line
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser("info", help="layer table of a model, and a checkpoint's metadata",
+                                 description="Print the layer table (output shape, parameters, receptive field) "
+                                             "and, for a checkpoint, its metadata and training history.")
+    parser.add_argument("checkpoint", nargs="?", help="a checkpoint (default: show the untrained --model)")
+    parser.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(MODELS), help="default: %(default)s")
+    parser.set_defaults(run=run)
+
+
+def print_layers(model) -> None:
+    print(f"{'layer':<16}{'type':<20}{'output':>12}{'params':>9}{'RF':>5}")
+    for row in layer_table(model):
+        shape = "x".join(str(size) for size in row["output"])
+        print(f"{row['name']:<16}{row['layer']:<20}{shape:>12}{row['params']:>9,}{row['receptive_field']:>5}")
+    print(f"total trainable parameters: {count_parameters(model):,}")
+
+
+def print_meta(path: str, meta: dict, notes: list[str]) -> None:
+    print(f"checkpoint: {path}")
+    epochs = (f"; {meta['epochs_completed']}/{meta['epochs']} epochs" if "epochs_completed" in meta
+              and "epochs" in meta else "")
+    print(f"model: {meta['model']}; trained {meta.get('date', 'on an unknown date')}{epochs}"
+          + (" (stopped early)" if meta.get("stopped_early") else ""))
+    accuracy = describe_accuracy(meta)
+    if accuracy:
+        print(accuracy[0].upper() + accuracy[1:] + (f"; weights: {meta['weights']}" if "weights" in meta else ""))
+    for note in notes:
+        print(f"note: {note}")
+    if isinstance(meta.get("settings"), dict):
+        print("settings: " + ", ".join(f"{key}={value}" for key, value in meta["settings"].items()))
+    if isinstance(meta.get("versions"), dict):
+        print("versions: " + ", ".join(f"{key} {value}" for key, value in meta["versions"].items()))
+    history = meta.get("history") or []
+    for epoch in history:
+        print("  " + epoch_line(EpochEnd.from_dict(epoch), meta.get("epochs", len(history))))
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.checkpoint:
+        checkpoint = load_checkpoint(args.checkpoint)
+        print_layers(checkpoint.model)
+        print()
+        print_meta(args.checkpoint, checkpoint.meta, checkpoint.notes)
+    else:
+        print_layers(build_model(args.model))
+    return 0

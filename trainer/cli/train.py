@@ -1,0 +1,153 @@
+"""`trainer train`: the training job with a progress bar, a line per epoch and Ctrl-C to stop."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from dataclasses import asdict
+from pathlib import Path
+
+from .. import jsonsafe
+from ..checkpoint import is_checkpoint_file, models_dir
+from ..config import BatchEnd, EpochEnd, RunStarted, TrainConfig
+from ..job import run_job
+from ..model import DEFAULT_MODEL, MODELS, build_model, count_parameters
+from ..text import epoch_line, format_duration, weak_model_note
+from .options import add_data_options
+
+
+def add_parser(commands) -> None:
+    defaults = TrainConfig()
+    parser = commands.add_parser("train", help="train a net on MNIST", description=(
+        "Train a net on MNIST and save it after every epoch. The saved model is the final one (with EMA, the "
+        "moving average of its weights), and its test accuracy is reported. Ctrl-C stops after the current "
+        "batch and keeps the latest complete epoch."))
+    parser.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(MODELS), help="architecture (default: %(default)s)")
+    parser.add_argument("--epochs", type=int, default=defaults.epochs, help="default: %(default)s")
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="default: %(default)s")
+    parser.add_argument("--lr", type=float, default=defaults.lr,
+                        help="peak learning rate of the one-cycle schedule (default: %(default)s)")
+    parser.add_argument("--weight-decay", type=float, default=defaults.weight_decay, help="default: %(default)s")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="default: %(default)s")
+    parser.add_argument("--no-augment", action="store_true", help="train without random rotation/shift/scale")
+    parser.add_argument("--plain-final-epochs", type=int, default=defaults.plain_final_epochs, metavar="N",
+                        help="train the last N epochs without augmentation (default: %(default)s)")
+    parser.add_argument("--label-smoothing", type=float, default=defaults.label_smoothing, help="default: %(default)s")
+    parser.add_argument("--ema-decay", type=float, default=defaults.ema_decay,
+                        help="keep an exponential moving average of the weights as the model; 0 turns it off "
+                             "(default: %(default)s)")
+    parser.add_argument("--dropout", type=float, default=defaults.dropout, help="default: %(default)s")
+    add_data_options(parser)
+    parser.add_argument("--out", help=f"checkpoint path (default: {models_dir()}/MODEL-DATE-ACCURACY.pt); an "
+                                      f"existing file is never replaced without --force")
+    parser.add_argument("--force", action="store_true",
+                        help="let --out replace an existing digitpad checkpoint (never any other kind of file)")
+    parser.add_argument("--train-limit", type=int, metavar="N", help="train on the first N training images only")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: %(default)s)")
+    parser.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
+                        help="training precision; auto uses bf16 where the hardware supports it (default: %(default)s)")
+    parser.add_argument("--json-log", metavar="PATH", help="write one JSON object per epoch to PATH")
+    parser.set_defaults(run=run)
+
+
+def config_from(args: argparse.Namespace) -> TrainConfig:
+    return TrainConfig(
+        model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        weight_decay=args.weight_decay, seed=args.seed, augment=not args.no_augment,
+        plain_final_epochs=args.plain_final_epochs, label_smoothing=args.label_smoothing,
+        ema_decay=args.ema_decay, dropout=args.dropout, train_limit=args.train_limit, device=args.device,
+        precision=args.precision, data_dir=args.data_dir).check()
+
+
+def check_json_log(path: Path, out: Path | None) -> None:
+    if out is not None and path.expanduser().resolve() == Path(out).expanduser().resolve():
+        raise ValueError(f"--json-log and --out are the same file ({out}); give the log its own name")
+    if path.is_file() and is_checkpoint_file(path):
+        raise ValueError(f"--json-log {path} is a digitpad checkpoint; the log would replace it. "
+                         f"Give the log another name")
+
+
+class Progress:
+    """What the terminal shows: a tqdm bar per epoch, one line per epoch, and the JSON log."""
+
+    def __init__(self, json_log):
+        self.json_log = json_log
+        self.bar = None
+        self.started: RunStarted | None = None
+
+    def __call__(self, event) -> None:
+        from tqdm import tqdm
+
+        if isinstance(event, RunStarted):
+            self.started = event
+            print(f"training on {event.train_images:,} images ({event.device}, {event.precision}), testing on "
+                  f"{event.test_images:,}, for {event.epochs} epochs", flush=True)
+        elif isinstance(event, BatchEnd):
+            if self.bar is None:
+                self.bar = tqdm(total=self.started.batches, desc=f"epoch {event.epoch}/{self.started.epochs}",
+                                unit="batch", leave=False, dynamic_ncols=True, disable=None)
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{event.running_loss:.4f}", refresh=False)
+        elif isinstance(event, EpochEnd):
+            self.close()
+            tqdm.write(epoch_line(event, self.started.epochs))
+            if self.json_log:
+                self.json_log.write(jsonsafe.dumps(asdict(event)) + "\n")
+                self.json_log.flush()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from(args)
+    if args.json_log:
+        check_json_log(Path(args.json_log), args.out)
+    print(f"{config.model}: {count_parameters(build_model(config.model)):,} parameters")
+    stop = threading.Event()
+
+    def on_interrupt(_signum, _frame):
+        # First Ctrl-C: finish the current batch and keep the latest complete epoch; a second one aborts at once.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        print("stopping after this batch (Ctrl-C again to abort at once)...", file=sys.stderr, flush=True)
+        stop.set()
+
+    previous_handler = signal.signal(signal.SIGINT, on_interrupt)
+    json_log = None
+    progress = Progress(None)
+    try:
+        # Opened only once the job has accepted the settings and --out (run_job checks them first).
+        def on_event(event):
+            nonlocal json_log
+            if json_log is None and args.json_log:
+                json_log = progress.json_log = open(args.json_log, "w", encoding="utf-8")
+            progress(event)
+
+        result = run_job(config, args.out, on_event, stop, force=args.force, download=not args.no_download)
+    except KeyboardInterrupt:
+        progress.close()
+        print("aborted; the latest complete epoch, if any, is kept", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
+        progress.close()
+        if json_log:
+            json_log.close()
+
+    final = result.final
+    if final is None:
+        print(f"stopped before the first epoch ended after {format_duration(result.seconds)}; "
+              f"no checkpoint was written")
+        return 130
+    state = "stopped" if result.stopped else "done"
+    print(f"{state}: {len(result.history)} of {config.epochs} epochs in {format_duration(result.seconds)}; "
+          f"test accuracy of the saved model {final.test_accuracy:.2%}")
+    note = weak_model_note(final.test_accuracy, result.train_images, len(result.history))
+    if note:
+        print(note)
+    print(f"checkpoint: {result.checkpoint}")
+    return 130 if result.stopped else 0

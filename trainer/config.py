@@ -1,0 +1,121 @@
+"""What a training run is asked to do (`TrainConfig`) and what it reports while it runs (the events).
+
+This module imports nothing from the rest of `trainer/`, so the engine, the checkpoints, the training job and
+every front end (the CLI, the Train tab, fine-tuning) can all share these types without importing each other.
+`TrainConfig.check()` holds the rules for valid settings, so the terminal and the window refuse the same
+settings with the same words.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+MNIST_TRAIN_SIZE = 60_000
+
+
+class ConfigError(ValueError):
+    """Settings a run cannot start with; the message says which and what is allowed."""
+
+
+@dataclass
+class TrainConfig:
+    model: str = "seed"
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 0.1               # peak learning rate of the one-cycle schedule
+    weight_decay: float = 1e-4
+    seed: int = 0
+    augment: bool = True          # random rotation, shift and scale on every batch...
+    plain_final_epochs: int = 0   # ...except in the last few epochs, which see the digits as they are
+    label_smoothing: float = 0.0
+    ema_decay: float = 0.0        # the saved model is an exponential moving average of the weights; 0: off
+    dropout: float = 0.1          # the seed Net's Dropout2d rate while training
+    train_limit: int | None = None
+    device: str = "auto"          # auto, cpu, cuda, mps
+    precision: str = "auto"       # auto (bf16 where the hardware has it), bf16, fp32
+    data_dir: str | None = None
+
+    def check(self) -> TrainConfig:
+        """Raise ConfigError for settings no run can use; return self, so calls can be chained."""
+        problems = []
+        if not _is_int(self.epochs) or self.epochs < 1:
+            problems.append(f"the number of epochs must be a whole number of at least 1, not {self.epochs!r}")
+        if not _is_int(self.batch_size) or self.batch_size < 1:
+            problems.append(f"the batch size must be a whole number of at least 1, not {self.batch_size!r}")
+        if not _is_number(self.lr) or not 0 < self.lr < math.inf:
+            problems.append(f"the learning rate must be a number above 0, not {self.lr!r}")
+        if not _is_number(self.weight_decay) or not 0 <= self.weight_decay < math.inf:
+            problems.append(f"the weight decay must be a number of at least 0, not {self.weight_decay!r}")
+        if not _is_number(self.label_smoothing) or not 0 <= self.label_smoothing < 1:
+            problems.append(f"label smoothing must be at least 0 and below 1, not {self.label_smoothing!r}")
+        if not _is_number(self.ema_decay) or not 0 <= self.ema_decay < 1:
+            problems.append(f"the EMA decay must be at least 0 and below 1, not {self.ema_decay!r}")
+        if not _is_number(self.dropout) or not 0 <= self.dropout < 1:
+            problems.append(f"the dropout rate must be at least 0 and below 1, not {self.dropout!r}")
+        if not _is_int(self.plain_final_epochs) or self.plain_final_epochs < 0:
+            problems.append(f"the plain final epochs must be a whole number of at least 0, "
+                            f"not {self.plain_final_epochs!r}")
+        if self.train_limit is not None and (not _is_int(self.train_limit) or self.train_limit < 1):
+            problems.append(f"the training set limit must be at least 1 image, not {self.train_limit!r}")
+        if not _is_int(self.seed):
+            problems.append(f"the seed must be a whole number, not {self.seed!r}")
+        if self.precision not in ("auto", "bf16", "fp32"):
+            problems.append(f"the precision must be auto, bf16 or fp32, not {self.precision!r}")
+        if problems:
+            message = "; ".join(problems)
+            raise ConfigError(message[0].upper() + message[1:] + ".")
+        return self
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        """The settings stored in a checkpoint; keys this version does not know are left out."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in known})
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# ----- events: what a run reports, in order: RunStarted, then BatchEnd... EpochEnd for each epoch ---------------
+@dataclass
+class RunStarted:
+    """Once, when the data is loaded and the first batch is about to start: the facts that hold for the run."""
+    epochs: int
+    batches: int          # per epoch
+    train_images: int
+    test_images: int
+    device: str
+    precision: str        # "bf16" or "fp32"
+
+
+@dataclass
+class BatchEnd:
+    epoch: int            # 1-based
+    batch: int            # 1-based
+    running_loss: float   # mean training loss over this epoch's batches so far
+
+
+@dataclass
+class EpochEnd:
+    epoch: int
+    train_loss: float
+    train_accuracy: float  # on the (augmented) batches as they were trained on
+    test_loss: float
+    test_accuracy: float   # of the model this run keeps (the EMA weights when EMA is on), on MNIST's test set
+    lr: float              # at the end of the epoch
+    seconds: float         # training and the test pass
+
+    @classmethod
+    def from_dict(cls, values: dict) -> EpochEnd:
+        """An epoch as stored in a checkpoint's history (older ones also hold `epochs` and `is_best`)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in known})
+
+
+Event = RunStarted | BatchEnd | EpochEnd

@@ -1,0 +1,69 @@
+"""One training job, as both front ends run it: `trainer train` and the Train tab are thin callers of `run_job`.
+
+A job checks the settings and where the checkpoint goes (before minutes of work, not after), loads MNIST, runs
+the engine, saving after every epoch, and names the checkpoint after its final test accuracy. A `stop` event
+set from any thread (Ctrl-C in the CLI, Stop or closing the window in the app) ends it at the next batch, or
+after loading; the latest complete epoch stays saved.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from .checkpoint import check_output, checkpoint_filename, models_dir, rename_with_accuracy
+from .config import EpochEnd, Event, TrainConfig
+from .data import load_mnist
+from .devices import pick_device
+from .engine import train
+
+
+@dataclass
+class JobResult:
+    history: list[EpochEnd] = field(default_factory=list)
+    stopped: bool = False
+    seconds: float = 0.0            # the engine's: training and test passes
+    load_seconds: float = 0.0       # reading MNIST
+    train_images: int = 0
+    checkpoint: Path | None = None  # the saved model (renamed with its accuracy), or None when no epoch completed
+    model: torch.nn.Module | None = None
+
+    @property
+    def final(self) -> EpochEnd | None:
+        return self.history[-1] if self.history else None
+
+
+def default_checkpoint_path(config: TrainConfig) -> Path:
+    """In the per-user models folder, named after model and date; the accuracy is appended at the end."""
+    return models_dir() / checkpoint_filename(config.model, None)
+
+
+def run_job(config: TrainConfig, out: str | Path | None = None, on_event: Callable[[Event], None] | None = None,
+            stop: threading.Event | None = None, force: bool = False, download: bool = True) -> JobResult:
+    """Train as `config` says and save to `out` (or a new file in the per-user models folder).
+
+    Raises ConfigError, ValueError (bad device, `out` not writable or in the way), DataError and the engine's
+    Diverged, each with a message for the person; a stop is not an error (`stopped` in the result).
+    """
+    config.check()
+    pick_device(config.device)  # an absent GPU fails now, not after the data is loaded
+    path = check_output(Path(out) if out else default_checkpoint_path(config), force=force)
+    stop = stop or threading.Event()
+
+    started = time.perf_counter()
+    train_split, test_split = load_mnist(config.data_dir, download=download, train_limit=config.train_limit)
+    load_seconds = time.perf_counter() - started
+    if stop.is_set():
+        return JobResult(stopped=True, load_seconds=load_seconds, train_images=len(train_split))
+
+    result = train(config, train_split, test_split, on_event=on_event, stop=stop, checkpoint_path=path)
+    checkpoint = result.checkpoint
+    if checkpoint is not None and out is None:
+        checkpoint = rename_with_accuracy(checkpoint, result.final.test_accuracy)
+    return JobResult(result.history, result.stopped, result.seconds, load_seconds, len(train_split), checkpoint,
+                     result.model)

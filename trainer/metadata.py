@@ -1,0 +1,118 @@
+"""What a checkpoint says about its weights: how they were trained, how good they are, and checks of that.
+
+Written by `build_meta` at every save; checked by `check_meta` at every load, so a file with damaged or
+hand-edited metadata is refused with a message naming the field, instead of failing later in some window.
+Keys this version does not check (added by fine-tuning, calibration or later versions) are kept as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import platform
+from dataclasses import asdict
+
+import torch
+
+from .config import EpochEnd, TrainConfig
+from .data import MNIST_MEAN, MNIST_STD
+from .model import count_parameters
+
+FORMAT = "digitpad-checkpoint"
+# 1: the weights were the epoch with the best test accuracy; 2: the run's final weights (EMA when on).
+FORMAT_VERSION = 2
+
+
+def _versions() -> dict:
+    versions = {"torch": str(torch.__version__), "python": platform.python_version()}
+    try:
+        from importlib.metadata import version
+
+        versions["torchvision"] = version("torchvision")
+    except Exception:  # not installed, or installed oddly: the figure is informative only
+        pass
+    return versions
+
+
+def build_meta(model: torch.nn.Module, config: TrainConfig, history: list[EpochEnd],
+               extra: dict | None = None) -> dict:
+    final = history[-1]
+    meta = {
+        "model": config.model,
+        "parameters": count_parameters(model),
+        "epochs": config.epochs,
+        "epochs_completed": len(history),
+        "stopped_early": len(history) < config.epochs,
+        "history": [asdict(epoch) for epoch in history],
+        "test_accuracy": final.test_accuracy,  # of the weights in this file: the latest complete epoch's
+        "weights": "exponential moving average" if config.ema_decay else "final",
+        "normalization": {"mean": MNIST_MEAN, "std": MNIST_STD},
+        "settings": asdict(config),
+        "versions": _versions(),
+        "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+    meta.update(extra or {})
+    return meta
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _fraction(value) -> bool:
+    return _number(value) and 0 <= value <= 1
+
+
+def _count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+# key: (check, what it should be). `model` is checked by the loader itself, which needs it first.
+_CHECKS = {
+    "parameters": (_count, "a whole number"),
+    "epochs": (_count, "a whole number"),
+    "epochs_completed": (_count, "a whole number"),
+    "best_epoch": (_count, "a whole number"),
+    "stopped_early": (lambda v: isinstance(v, bool), "true or false"),
+    "test_accuracy": (lambda v: v is None or _fraction(v), "a fraction between 0 and 1"),
+    "final_accuracy": (lambda v: v is None or _fraction(v), "a fraction between 0 and 1"),
+    "weights": (lambda v: isinstance(v, str), "text"),
+    "date": (lambda v: isinstance(v, str), "text"),
+    "settings": (lambda v: isinstance(v, dict), "a table of settings"),
+    "versions": (lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
+                 "a table of version strings"),
+    "normalization": (lambda v: isinstance(v, dict) and _number(v.get("mean")) and _number(v.get("std"))
+                      and v["std"] > 0, "a mean and a standard deviation"),
+    "history": (lambda v: isinstance(v, list) and all(_epoch_ok(e) for e in v),
+                "a list of epochs with numeric figures"),
+}
+
+
+def _epoch_ok(epoch) -> bool:
+    if not isinstance(epoch, dict) or not _count(epoch.get("epoch")):
+        return False
+    numbers = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "seconds")
+    return all(_number(epoch.get(key)) for key in numbers) and _fraction(epoch.get("test_accuracy"))
+
+
+def check_meta(meta: dict) -> list[str]:
+    """Problems with the metadata's known fields, one phrase each; an empty list when it is sound."""
+    problems = []
+    for key, (ok, expected) in _CHECKS.items():
+        if key in meta and not ok(meta[key]):
+            shown = repr(meta[key])
+            problems.append(f"{key} is {shown[:40] + '…' if len(shown) > 40 else shown}, not {expected}")
+    return problems
+
+
+def describe_accuracy(meta: dict) -> str | None:
+    """The saved weights' test accuracy in words, e.g. "test accuracy 99.55%", or None when unknown.
+
+    Checkpoints of format 1 kept the epoch with the best test accuracy: their figure was picked on the test set
+    and says so."""
+    accuracy = meta.get("test_accuracy")
+    if accuracy is None:
+        return None
+    if "best_epoch" in meta and meta.get("weights") is None:
+        return f"test accuracy {accuracy:.2%} (the best of its epochs, picked on the test set)"
+    return f"test accuracy {accuracy:.2%}"
