@@ -7,10 +7,10 @@ the window itself lives in digitpad.window and is importable from here as `digit
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
-USAGE = """digitpad [--model CKPT]
-       digitpad predict IMAGE... [--model CKPT] [--json]"""
+COMMANDS = {"predict": "read the digits in image files, in the terminal (no window)"}
 
 
 def __getattr__(name: str):
@@ -23,11 +23,13 @@ def __getattr__(name: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    commands = "\n".join(f"  {name:<10}{what}" for name, what in COMMANDS.items())
     parser = argparse.ArgumentParser(
-        prog="digitpad", usage=USAGE,
-        description="Draw a digit and watch a small convolutional net read it: without a command, digitpad "
-                    "opens its window. `digitpad predict` reads the digits in image files instead; "
-                    "`digitpad predict --help` tells more.")
+        prog="digitpad", formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage="digitpad [--model CKPT]\n       digitpad COMMAND ...",
+        description="Draw a digit and watch a small convolutional net read it. Without a command, digitpad opens "
+                    "its window.",
+        epilog=f"commands:\n{commands}\n\n`digitpad COMMAND --help` tells more.")
     parser.add_argument("--model", metavar="CKPT", help="open the window with this checkpoint instead of the built-in one")
     return parser
 
@@ -38,21 +40,49 @@ def main(argv: list[str] | None = None) -> int:
         from .predict_command import main as predict_main
 
         return predict_main(argv[1:])
-    # Arguments digitpad does not know are left to Qt (-style, -platform, ...).
-    args, qt_arguments = build_parser().parse_known_args(argv)
-    return run_window(args.model, qt_arguments)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # a typo of a command, or an image given without `predict`: never handed to Qt
+        words = " ".join(unknown)
+        parser.print_usage(sys.stderr)
+        print(f"digitpad: error: unknown command or argument: {words}\n"
+              f"commands: {', '.join(COMMANDS)} (`digitpad --help` lists them)", file=sys.stderr)
+        return 2
+    from .display import window_problem
+
+    problem = window_problem()
+    if problem:
+        print(f"digitpad: {problem}", file=sys.stderr)
+        return 1
+    return run_window(args.model)
 
 
-def run_window(model_path: str | None, qt_arguments: list[str]) -> int:
+def run_window(model_path: str | None) -> int:
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from .window import MainWindow
 
-    app = QApplication([sys.argv[0], *qt_arguments])
+    app = QApplication([sys.argv[0]])  # none of the command line: digitpad's words are not Qt's
     app.setApplicationName("digitpad")
     window = MainWindow(model_path)
     window.show()
-    return app.exec()
+    interrupted = []
+
+    def on_interrupt(_signum, _frame):
+        # Ctrl-C in the terminal quits as closing the window does: a training run is stopped and joined first.
+        interrupted.append(True)
+        window.close()
+        app.quit()
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    # Python runs signal handlers only between its own bytecodes; while Qt's event loop waits in C++ nothing
+    # would run them. A timer with nothing to do wakes the interpreter often enough for Ctrl-C to be felt.
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    status = app.exec()
+    return 130 if interrupted else status
 
 
 if __name__ == "__main__":

@@ -7,9 +7,10 @@ import sys
 
 from trainer import jsonsafe
 from trainer.checkpoint import CheckpointError
+from trainer.text import printable
 
 from . import builtin_checkpoint_path
-from .reading.images import ImageError, load_image, printable
+from .reading.images import ImageError, load_image
 from .reading.predictor import Predictor
 
 
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         predictor = Predictor.load(args.model or builtin_checkpoint_path())
     except CheckpointError as error:
-        print(f"digitpad predict: error: {error}", file=sys.stderr)
+        print(f"digitpad predict: error: {printable(error)}", file=sys.stderr)
         return 1
 
     results, failed = [], False

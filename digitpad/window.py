@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSizePolicy, QTabWidget, QWidget
 
 from trainer.checkpoint import CheckpointError, models_dir
 
@@ -39,7 +39,10 @@ class MainWindow(QMainWindow):
 
         # Permanent, so that passing messages ("Opened ...") never hide which model is answering.
         self.model_label = QLabel(objectName="modelLabel")
-        self.statusBar().addPermanentWidget(self.model_label)
+        # A long model name is cut short (the whole of it is in the tooltip) rather than widening the window.
+        self.model_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.model_label.setMinimumWidth(120)
+        self.statusBar().addPermanentWidget(self.model_label, 1)
         self._build_menus()
 
         self.predictor: Predictor | None = None
@@ -78,13 +81,18 @@ class MainWindow(QMainWindow):
     def use_model(self, path: str | os.PathLike) -> bool:
         """Read with the checkpoint at `path` from now on; on a bad file say why and keep the current model."""
         try:
-            predictor = Predictor.load(path)
+            predictor = Predictor.load(path)  # checks the weights' checksum and the metadata's types
+            description = f"Model: {predictor.description()}"
         except CheckpointError as error:
             self.show_error("Could not open the model", str(error))
             return False
+        # Only now, with nothing left to fail, does the new model answer, and the bar name it.
         self.predictor = predictor
         self.draw_tab.set_predictor(predictor)
-        self.model_label.setText(f"Model: {predictor.description()}")
+        self.model_label.setText(description)
+        self.model_label.setToolTip(f"{description}\n{predictor.path}")
+        if predictor.notes:
+            self.statusBar().showMessage(f"Note: {predictor.path.name} was {'; '.join(predictor.notes)}", 10000)
         return True
 
     def reset_model(self) -> bool:

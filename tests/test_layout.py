@@ -112,7 +112,7 @@ def test_the_reading_pipeline_before_the_net_needs_neither_qt_nor_torch():
     pure = [name for name in modules() if name.startswith("digitpad.reading.") and name != "digitpad.reading.predictor"]
     assert pure
     for name in pure:
-        assert not {"PySide6", "torch", "trainer"} & third_party_imports(modules()[name]), name
+        assert not {"PySide6", "torch"} & third_party_imports(modules()[name]), name
 
 
 def test_every_package_is_installed_by_a_plain_pip_install():

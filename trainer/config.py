@@ -110,6 +110,7 @@ class EpochEnd:
     test_accuracy: float   # of the model this run keeps (the EMA weights when EMA is on), on MNIST's test set
     lr: float              # at the end of the epoch
     seconds: float         # training and the test pass
+    test_seconds: float = 0.0  # the test pass alone
 
     @classmethod
     def from_dict(cls, values: dict) -> EpochEnd:

@@ -141,12 +141,14 @@ def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
                 correct += (log_probs.argmax(dim=1) == labels).sum().item()
                 emit(BatchEnd(epoch, batch + 1, loss_sum / min((batch + 1) * config.batch_size, n)))
 
+            test_started = time.perf_counter()
             evaluation = evaluate(kept, test_split, device, stop=stop)
             if not math.isfinite(evaluation.loss) or not all(
                     bool(torch.isfinite(t).all()) for t in kept.state_dict().values() if t.is_floating_point()):
                 raise diverged(f"the end of epoch {epoch}", evaluation.loss)
+            now = time.perf_counter()
             event = EpochEnd(epoch, loss_sum / n, correct / n, evaluation.loss, evaluation.accuracy,
-                             optimizer.param_groups[0]["lr"], time.perf_counter() - epoch_started)
+                             optimizer.param_groups[0]["lr"], now - epoch_started, now - test_started)
             result.history.append(event)
             last_state = {name: tensor.detach().clone() for name, tensor in kept.state_dict().items()}
             if path is not None:

@@ -92,7 +92,8 @@ def _epoch_ok(epoch) -> bool:
     if not isinstance(epoch, dict) or not _count(epoch.get("epoch")):
         return False
     numbers = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "seconds")
-    return all(_number(epoch.get(key)) for key in numbers) and _fraction(epoch.get("test_accuracy"))
+    return (all(_number(epoch.get(key)) for key in numbers) and _fraction(epoch.get("test_accuracy"))
+            and _number(epoch.get("test_seconds", 0.0)))
 
 
 def check_meta(meta: dict) -> list[str]:

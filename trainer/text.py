@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import unicodedata
+
 from .config import EpochEnd
 
 # Below this a model is a quick try, not something to read digits with: 60,000 images for one epoch give ~98.5%.
@@ -32,3 +35,10 @@ def weak_model_note(test_accuracy: float, train_images: int, epochs: int) -> str
     return (f"This model reads only {test_accuracy:.1%} of the test set: it trained on {train_images:,} images for "
             f"{epochs} epoch{'s' if epochs != 1 else ''}. Train on more images, for more epochs, for a model "
             f"worth reading digits with.")
+
+
+def printable(text: str | os.PathLike) -> str:
+    """A file name safe to print on one line: control characters (newline, escape...) shown as escapes, so a
+    crafted name cannot fake a line of output or move the terminal's cursor."""
+    return "".join(c if unicodedata.category(c)[0] != "C" else c.encode("unicode_escape").decode("ascii")
+                   for c in str(text))

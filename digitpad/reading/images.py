@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import os
 import stat
-import unicodedata
 import warnings
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from trainer.text import printable
 
 
 class ImageError(Exception):
@@ -23,13 +24,6 @@ WORKING_PIXELS = 4_000_000
 # decoding and reducing take about twice the decoded size in memory.
 MAX_DECODED_BYTES = 128 * 2**20
 _BYTES_PER_BAND = {"I": 4, "F": 4, "I;16": 2, "I;16B": 2, "I;16L": 2}
-
-
-def printable(text: str | os.PathLike) -> str:
-    """A file name safe to print on one line: control characters (newline, escape...) shown as escapes, so a
-    crafted name cannot fake a line of output or move the terminal's cursor."""
-    return "".join(c if unicodedata.category(c)[0] != "C" else c.encode("unicode_escape").decode("ascii")
-                   for c in str(text))
 
 
 def load_image(path: str | os.PathLike) -> np.ndarray:

@@ -12,6 +12,7 @@ import sys
 from ..checkpoint import CheckpointError
 from ..data import DataError
 from ..engine import Diverged
+from ..text import printable
 from . import evaluate, info, train
 
 COMMANDS = (train, evaluate, info)
@@ -31,9 +32,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except DataError as error:
         hint = " Use --data-dir DIR or the DIGITPAD_DATA environment variable." if error.folder_hint else ""
-        print(f"trainer: error: {error}{hint}", file=sys.stderr)
+        print(f"trainer: error: {printable(error)}{hint}", file=sys.stderr)
     except (CheckpointError, Diverged, ValueError, OSError) as error:
-        print(f"trainer: error: {error}", file=sys.stderr)
+        print(f"trainer: error: {printable(error)}", file=sys.stderr)
     return 1
 
 

@@ -1,0 +1,56 @@
+"""The main window: the status bar always names the model that answers, and the window keeps its shape."""
+
+import torch
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QLabel, QMessageBox
+
+from trainer.checkpoint import save_checkpoint
+from trainer.config import EpochEnd, TrainConfig
+from trainer.model import build_model
+
+HISTORY = [EpochEnd(1, 0.5, 0.9, 0.2, 0.95, 0.01, 3.0)]
+
+
+def test_a_checkpoint_with_odd_metadata_is_refused_and_the_bar_names_the_model_still_answering(window, tmp_path,
+                                                                                                qtbot):
+    good = save_checkpoint(tmp_path / "good.pt", build_model(), TrainConfig(), HISTORY)
+    assert window.use_model(good)
+    label = window.findChild(QLabel, "modelLabel")
+    assert "good.pt" in label.text()
+    payload = torch.load(good, weights_only=True)
+    payload["meta"]["test_accuracy"] = "99.5%"
+    torch.save(payload, tmp_path / "odd.pt")
+    assert window.use_model(tmp_path / "odd.pt") is False
+    box = window.findChild(QMessageBox)
+    assert "test_accuracy" in box.informativeText() and "odd.pt" in box.informativeText()
+    assert window.predictor.path == good and "good.pt" in label.text()
+
+
+def test_text_appearing_never_resizes_the_window(window, qtbot):
+    window.resize(960, 720)
+    qtbot.wait(50)
+    size = window.size()
+    long_path = "/home/someone/" + "very-long-folder-name/" * 20 + "seed-20261125-99.55.pt"
+    window.train_tab.run_panel.result.setText(f"Saved as <code>{long_path}</code>")
+    window.train_tab.run_panel.status.setText("Stopped after 3 of 20 epochs in 1m02s. " * 5)
+    window.model_label.setText(f"Model: {long_path}, 17,504 parameters, test accuracy 99.55%")
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)
+        qtbot.wait(20)
+        assert window.size() == size
+
+
+def test_a_small_window_keeps_every_widget_whole_and_apart(window, qtbot):
+    window.resize(400, 300)
+    qtbot.wait(50)
+    hint = window.minimumSizeHint()
+    assert window.width() >= hint.width() and window.height() >= hint.height()
+    tab = window.draw_tab
+    parts = [tab.canvas, tab.digit, tab.confidence, tab.preview]
+
+    def rect(widget) -> QRect:
+        return QRect(widget.mapTo(window, widget.rect().topLeft()), widget.size())
+    for i, first in enumerate(parts):
+        assert first.width() >= first.minimumSizeHint().width() - 1, first.objectName()
+        for second in parts[i + 1:]:
+            assert not rect(first).intersects(rect(second)), (first.objectName(), second.objectName())
