@@ -12,23 +12,50 @@ from trainer.text import printable
 from . import builtin_checkpoint_path
 from .reading.images import ImageError, load_image
 from .reading.predictor import Predictor
+from .reading.reader import NOT_A_DIGIT, SURE, UNSURE, Reading
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="digitpad predict",
-        description="Recognize the digit in each image file: a photo or scan of one digit, dark on light or "
-                    "light on dark (PNG, JPEG, BMP, ...). Prints one line per file: name, digit, confidence.")
-    parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files, one digit each")
+        description="Read the digit, or the whole number, in each image file: a photo or scan, dark on light or "
+                    "light on dark (PNG, JPEG, BMP, ...). Prints one line per file: a sure single digit with its "
+                    "confidence (7 (98.0%%)), a digit it is not sure of with a question mark (7? (62%%)), a "
+                    "number (42), or 'not a digit'.")
+    parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
     parser.add_argument("--model", metavar="CKPT",
                         help="a checkpoint written by `trainer train` or the Train tab (default: the built-in model)")
     parser.add_argument("--json", action="store_true",
-                        help="print a JSON list: for each file its digit and all ten probabilities, or its error")
+                        help="print a JSON list: for each file the number read, each digit with its ten "
+                             "probabilities, whether it is sure and its box, or the file's error")
     return parser
 
 
+def plain_line(name: str, reading: Reading) -> str:
+    if len(reading.digits) == 1:
+        digit = reading.digits[0]
+        if digit.verdict == SURE:
+            return f"{name}: {digit.digit} ({digit.confidence:.1%})"
+        if digit.verdict == UNSURE:
+            return f"{name}: {digit.digit}? ({digit.confidence:.0%})"
+        return f"{name}: {NOT_A_DIGIT}"
+    marks = f" ({reading.rejected} mark{'s are' if reading.rejected > 1 else ' is'} not a digit)" \
+        if reading.rejected and reading.number else ""
+    return f"{name}: {reading.text}{marks}"
+
+
+def json_entry(name: str, reading: Reading) -> dict:
+    def digit_entry(digit):
+        return {"digit": digit.digit, "probabilities": [round(p, 6) for p in digit.probabilities],
+                "sure": digit.sure, "box": list(digit.box)}
+    first = reading.digits[0]
+    return {"file": name, "digit": first.digit, "probabilities": [round(p, 6) for p in first.probabilities],
+            "number": reading.number, "sure": reading.sure, "digits": [digit_entry(d) for d in reading.digits]}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Exit status 0 when every file was read, 1 when any could not be (its error is printed, the rest go on)."""
+    """Exit status 0 when every file was read (a "not sure" or "not a digit" is an answer), 1 when any could not
+    be (its error is printed, the rest go on)."""
     args = build_parser().parse_args(argv)
     try:
         predictor = Predictor.load(args.model or builtin_checkpoint_path())
@@ -39,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     results, failed = [], False
     for name in args.images:
         try:
-            prediction = predictor.predict(load_image(name))
-            if prediction is None:
+            reading = predictor.read_picture(load_image(name))
+            if reading is None:
                 raise ImageError(f"{printable(name)}: no digit found (the image is blank).")
         except ImageError as error:
             failed = True
@@ -48,10 +75,9 @@ def main(argv: list[str] | None = None) -> int:
             results.append({"file": name, "error": str(error)})
             continue
         if args.json:
-            results.append({"file": name, "digit": prediction.digit,
-                            "probabilities": [round(p, 6) for p in prediction.probabilities]})
+            results.append(json_entry(name, reading))
         else:
-            print(f"{printable(name)}: {prediction.digit} ({prediction.confidence:.1%})", flush=True)
+            print(plain_line(printable(name), reading), flush=True)
     if args.json:
         print(jsonsafe.dumps(results, indent=2))
     return 1 if failed else 0

@@ -55,7 +55,11 @@ def test_where_the_digit_is_in_the_picture_does_not_matter():
 
 @pytest.mark.parametrize("height, width, expected", [(200, 50, (20, 5)), (40, 160, (5, 20))])
 def test_the_aspect_ratio_is_kept(height, width, expected):
-    image = as_image(preprocess(canvas_with([(30, 30, 30 + height, 30 + width)], size=(300, 300))))
+    # An outline, drawn with a pen as wide as MNIST's strokes once the shape is scaled to 20 pixels.
+    pen = round(max(height, width) / 9)
+    outline = [(30, 30, 30 + height, 30 + pen), (30, 30 + width - pen, 30 + height, 30 + width),
+               (30, 30, 30 + pen, 30 + width), (30 + height - pen, 30, 30 + height, 30 + width)]
+    image = as_image(preprocess(canvas_with(outline, size=(300, 300))))
     assert ink_box(image, level=0.5)[2:] == expected
 
 
@@ -134,14 +138,15 @@ def test_only_2d_grey_pictures_are_accepted():
 def test_mnist_digits_come_back_as_they_are(mnist):
     """MNIST's digits were made this way, so preprocessing one again changes it very little."""
     _, test = mnist
-    correlations = []
+    correlations, moved = [], 0
     for digit in test.images[:300, 0].numpy():
         again = as_image(preprocess(digit))
-        assert np.abs(np.subtract(ink_box(again, 0.3)[2:], ink_box(digit, 0.3)[2:])).max() <= 1
+        # A tenth of MNIST's digits have strokes outside the range that is left alone (strokes.py), and change.
+        moved += np.abs(np.subtract(ink_box(again, 0.3)[2:], ink_box(digit, 0.3)[2:])).max() > 1
         assert np.abs(np.subtract(centre_of_mass(again), 14)).max() <= 0.75
         correlations.append(np.corrcoef(digit.ravel(), again.ravel())[0, 1])
     # Rounding the centring shift can move a thin digit (a 1) by a pixel, hence the median, not each one.
-    assert np.median(correlations) > 0.95
+    assert np.median(correlations) > 0.95 and moved <= 30
 
 
 def test_load_image_reads_grey_levels_and_flattens_transparency(tmp_path):

@@ -2,8 +2,10 @@
 
 Strokes are kept as points in canvas units (0-1 across the square paper, so they survive resizing) and drawn as
 round-capped curves through the midpoints of successive points, so a fast stroke is smooth and has no gaps.
-The net gets its own rendering at a fixed size (`ink_image`), independent of the window's size and the screen's
-pixel ratio, so the same drawing always reads the same.
+The net reads the strokes themselves (`strokes()`, see digitpad.reading.reader), independent of the window's size
+and the screen's pixel ratio, so the same drawing always reads the same; `ink_image` renders them as a picture.
+The canvas also outlines the digits the reader found (`set_digit_boxes`), and says where the pointer hovers
+(`pointerMoved`, in canvas units) so the tab can show the digit under it.
 """
 
 from __future__ import annotations
@@ -16,68 +18,24 @@ from PySide6.QtGui import (
     QColor, QDragEnterEvent, QDropEvent, QImage, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen,
     QTabletEvent,
 )
+
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-# A point of a stroke: x, y and pen width, all in canvas units.
-StrokePoint = tuple[float, float, float]
-Stroke = list[StrokePoint]
+from .painting import Stroke, StrokePoint, grey_to_qimage, paint_strokes, qimage_to_grey
 
-# Strokes as thick as MNIST's once a digit drawn about two thirds of the canvas high is scaled to its 20-pixel box:
-# a 0, 1 and 7 drawn so come out 1.8-2.2 pixels wide; MNIST's test digits are 1.9 (median).
-DEFAULT_PEN_WIDTH = 0.085
+# The pen only has to look right and keep digits apart: the net reads each digit redrawn with a pen in proportion
+# to it (digitpad.reading.reader), so a number of 8 digits fits on the paper with this pen and still reads well.
+DEFAULT_PEN_WIDTH = 0.045
 INK_IMAGE_SIZE = 280  # the net's view is rendered at 10x MNIST's size: ample for a 20-pixel digit box
 PAPER_COLOR = QColor("#16181d")
 INK_COLOR = QColor("#f4f4f4")
 HINT_COLOR = QColor("#6b7280")
+BOX_COLOR = QColor(150, 160, 175, 150)
+CURRENT_BOX_COLOR = QColor("#2f7de1")
+# A box in canvas units (0-1 across the paper): left, top, width, height.
+Box = tuple[float, float, float, float]
 # Moves shorter than this (canvas units; about half a pixel on a 1000-pixel canvas) add nothing but work.
 MIN_STEP = 0.0005
-
-
-def paint_strokes(painter: QPainter, strokes: list[Stroke], side: float, color: QColor) -> None:
-    """Draw strokes on a square of `side` pixels at the painter's origin.
-
-    Each point after the first is the control point of a quadratic curve between the midpoints around it, which
-    rounds off the corners of a polyline through the raw mouse positions. Runs of equal width share one path,
-    so a mouse stroke is a single path while a pressure-varying one is split where its width changes.
-    """
-    painter.setBrush(Qt.BrushStyle.NoBrush)
-    for stroke in strokes:
-        points = [QPointF(x * side, y * side) for x, y, _ in stroke]
-        widths = [width * side for _, _, width in stroke]
-        if len(points) == 1:
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(color)
-            painter.drawEllipse(points[0], widths[0] / 2, widths[0] / 2)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            continue
-        path, width = QPainterPath(points[0]), widths[0]
-        for i in range(1, len(points)):
-            if widths[i] != width:
-                _stroke_path(painter, path, width, color)
-                path, width = QPainterPath(path.currentPosition()), widths[i]
-            if i < len(points) - 1:
-                path.quadTo(points[i], (points[i] + points[i + 1]) / 2)
-            else:
-                path.lineTo(points[i])
-        _stroke_path(painter, path, width, color)
-
-
-def _stroke_path(painter: QPainter, path: QPainterPath, width: float, color: QColor) -> None:
-    painter.setPen(QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
-    painter.drawPath(path)
-
-
-def grey_to_qimage(grey: np.ndarray) -> QImage:
-    """A 2-D array of grey levels in [0, 1] as an 8-bit grey QImage that owns its pixels."""
-    pixels = np.ascontiguousarray(np.clip(grey * 255 + 0.5, 0, 255).astype(np.uint8))
-    height, width = pixels.shape
-    return QImage(pixels.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
-
-
-def qimage_to_grey(image: QImage) -> np.ndarray:
-    """An 8-bit grey QImage as a 2-D uint8 array (rows are padded to 4 bytes in the QImage, not here)."""
-    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
-    return rows[:, :image.width()].copy()
 
 
 class DrawingCanvas(QWidget):
@@ -91,6 +49,8 @@ class DrawingCanvas(QWidget):
     inkMoved = Signal()
     inkChanged = Signal()
     fileDropped = Signal(str)
+    pointerMoved = Signal(QPointF)  # in canvas units, while no button is pressed
+    pointerLeft = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -106,6 +66,9 @@ class DrawingCanvas(QWidget):
         self._drawing = False  # a stroke is in progress: it is the last of _strokes
         self._picture: np.ndarray | None = None  # grey levels of an opened image, shown instead of strokes
         self._picture_image: QImage | None = None
+        self._boxes: list[Box] = []
+        self._current_box: int | None = None
+        self.setMouseTracking(True)  # hovering (no button pressed) points at a digit
 
     # ----- what there is ------------------------------------------------------------------------------------
     def stroke_count(self) -> int:
@@ -113,6 +76,14 @@ class DrawingCanvas(QWidget):
 
     def is_empty(self) -> bool:
         return not self._strokes and self._picture is None
+
+    def strokes(self) -> list[list[tuple[float, float]]]:
+        """The strokes' points in canvas units (0-1 across the paper), without their widths."""
+        return [[(x, y) for x, y, _ in stroke] for stroke in self._strokes]
+
+    def picture(self) -> np.ndarray | None:
+        """The opened picture shown instead of strokes, if any (grey levels in [0, 1])."""
+        return self._picture
 
     def ink_image(self) -> np.ndarray:
         """What the net should read: the opened picture as it is, or the strokes, light on a dark square."""
@@ -125,6 +96,22 @@ class DrawingCanvas(QWidget):
         paint_strokes(painter, self._strokes, INK_IMAGE_SIZE, QColor(Qt.GlobalColor.white))
         painter.end()
         return qimage_to_grey(image)
+
+    # ----- digit boxes --------------------------------------------------------------------------------------
+    def set_digit_boxes(self, boxes: list[Box], current: int | None = None) -> None:
+        """Outline these boxes (canvas units), the `current` one highlighted."""
+        self._boxes, self._current_box = list(boxes), current
+        self.update()
+
+    def digit_boxes(self) -> list[Box]:
+        return list(self._boxes)
+
+    def picture_box_to_canvas(self, box: tuple[float, float, float, float]) -> Box:
+        """A box in the opened picture's pixels as canvas units, as the picture is shown (fitted and centred)."""
+        height, width = self._picture.shape
+        scale = min(1 / width, 1 / height)
+        left, top = (1 - width * scale) / 2, (1 - height * scale) / 2
+        return left + box[0] * scale, top + box[1] * scale, box[2] * scale, box[3] * scale
 
     # ----- changing it --------------------------------------------------------------------------------------
     def clear(self) -> None:
@@ -204,14 +191,30 @@ class DrawingCanvas(QWidget):
             target.moveCenter(paper.center())
             painter.drawImage(target, self._picture_image)
         elif self._strokes:
+            painter.save()
             painter.translate(paper.topLeft())
             paint_strokes(painter, self._strokes, paper.width(), INK_COLOR)
+            painter.restore()
         else:
             painter.setPen(HINT_COLOR)
             font = painter.font()
             font.setPixelSize(max(14, round(paper.width() / 18)))
             painter.setFont(font)
-            painter.drawText(paper, Qt.AlignmentFlag.AlignCenter, "Draw a digit")
+            painter.drawText(paper, Qt.AlignmentFlag.AlignCenter, "Draw a digit or a number")
+        if len(self._boxes) > 1:  # one digit alone is drawn as it always was, without a box
+            self._paint_boxes(painter, paper)
+
+    def _paint_boxes(self, painter: QPainter, paper: QRectF) -> None:
+        margin = 4
+        for index, (x, y, w, h) in enumerate(self._boxes):
+            current = index == self._current_box
+            pen = QPen(CURRENT_BOX_COLOR if current else BOX_COLOR, 2 if current else 1)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(paper.left() + x * paper.width() - margin,
+                                           paper.top() + y * paper.height() - margin,
+                                           w * paper.width() + 2 * margin, h * paper.height() + 2 * margin), 4, 4)
 
     # ----- input --------------------------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -221,6 +224,14 @@ class DrawingCanvas(QWidget):
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if event.buttons() & Qt.MouseButton.LeftButton:
             self.extend_stroke(event.position())
+        elif not self._drawing:
+            paper = self.paper_rect()
+            self.pointerMoved.emit(QPointF((event.position().x() - paper.left()) / paper.width(),
+                                           (event.position().y() - paper.top()) / paper.height()))
+
+    def leaveEvent(self, event) -> None:
+        self.pointerLeft.emit()
+        super().leaveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:

@@ -8,14 +8,14 @@ hundreds of moves a second never queues predictions behind it; when the stroke e
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from ..reading.predictor import Prediction, Predictor
+from ..reading.predictor import Predictor
+from ..reading.reader import SEGMENT_SIZE, DigitReading, Reading
 from .canvas import DEFAULT_PEN_WIDTH, DrawingCanvas
-from .confidence import ConfidenceBars, format_percent
-from .preview import NetInputPreview
+from .reading_panel import ReadingPanel
 
 LIVE_INTERVAL_MS = 40
 PEN_WIDTH_STEPS = 1000  # the pen slider counts thousandths of the canvas side
@@ -29,12 +29,18 @@ class DrawTab(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.predictor: Predictor | None = None
-        self.prediction: Prediction | None = None
+        self.reading: Reading | None = None         # what the net read on the canvas
+        self.shown: DigitReading | None = None       # the digit whose bars and picture are shown
+        self.shown_index: int | None = None
+        self._boxes: list[tuple[float, float, float, float]] = []  # the digits' boxes, in canvas units
+        self._hovered: int | None = None
 
         self.canvas = DrawingCanvas(self)
         self.canvas.inkMoved.connect(self._schedule_live_prediction)
         self.canvas.inkChanged.connect(self.predict_now)
         self.canvas.fileDropped.connect(self.imageDropped)
+        self.canvas.pointerMoved.connect(self._on_pointer_moved)
+        self.canvas.pointerLeft.connect(self._on_pointer_left)
 
         self._live_timer = QTimer(self)
         self._live_timer.setSingleShot(True)
@@ -53,7 +59,8 @@ class DrawTab(QWidget):
         self.pen_width = QSlider(Qt.Orientation.Horizontal, objectName="penWidth")
         self.pen_width.setRange(20, 160)
         self.pen_width.setValue(round(DEFAULT_PEN_WIDTH * PEN_WIDTH_STEPS))
-        self.pen_width.setToolTip("Pen width. The default draws strokes as thick as MNIST's, relative to the digit.")
+        self.pen_width.setToolTip("Pen width: how the ink looks. The net reads every digit redrawn with a pen in "
+                                  "proportion to the digit, as thick as MNIST's strokes.")
         self.pen_width.setAccessibleName("Pen width")
         self.pen_width.setFixedWidth(180)
         self.pen_width.valueChanged.connect(self._set_pen_width)
@@ -70,31 +77,13 @@ class DrawTab(QWidget):
         left.addWidget(self.canvas, 1)
         left.addLayout(controls)
 
-        self.digit = QLabel(objectName="prediction", alignment=Qt.AlignmentFlag.AlignCenter)
-        self.digit.setAccessibleName("Predicted digit")
-        digit_font = QFont(self.font())
-        digit_font.setPixelSize(104)
-        digit_font.setBold(True)
-        self.digit.setFont(digit_font)
-        self.digit.setFixedHeight(124)
-        self.caption = QLabel(objectName="caption", alignment=Qt.AlignmentFlag.AlignCenter)
-        caption_font = QFont(self.font())
-        caption_font.setPixelSize(16)
-        self.caption.setFont(caption_font)
-        self.confidence = ConfidenceBars(self)
-        self.preview = NetInputPreview(self)
-        preview_title = QLabel("What the net sees (28 × 28)")
-        preview_title.setToolTip("The drawing after MNIST's preprocessing: cropped, scaled to 20 pixels, "
-                                 "centred by its centre of mass")
-
+        self.panel = ReadingPanel(self)
+        # Parts others find by name (tests, automation): the number, the caption, the bars, the 28x28 view.
+        self.digit, self.caption = self.panel.digit, self.panel.caption
+        self.confidence, self.preview = self.panel.confidence, self.panel.preview
         right = QVBoxLayout()
-        right.addWidget(self.digit)
-        right.addWidget(self.caption)
-        right.addSpacing(16)
-        right.addWidget(self.confidence)
-        right.addStretch(1)
-        right.addWidget(preview_title, alignment=Qt.AlignmentFlag.AlignHCenter)
-        right.addWidget(self.preview, alignment=Qt.AlignmentFlag.AlignHCenter)
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addWidget(self.panel)
         right_panel = QWidget(self)
         right_panel.setLayout(right)
         right_panel.setFixedWidth(280)
@@ -103,7 +92,7 @@ class DrawTab(QWidget):
         layout.addLayout(left, 1)
         layout.addSpacing(12)
         layout.addWidget(right_panel)
-        self._show(None)
+        self._show()
 
     def set_predictor(self, predictor: Predictor) -> None:
         """Read with this model from now on, starting with what is on the canvas."""
@@ -115,11 +104,54 @@ class DrawTab(QWidget):
         self.canvas.show_picture(grey)
 
     def predict_now(self) -> None:
+        """Read what is on the canvas now."""
         self._live_timer.stop()
-        if self.predictor is None or self.canvas.is_empty():
-            self._show(None)
-        else:
-            self._show(self.predictor.predict(self.canvas.ink_image()))
+        reading = None
+        if self.predictor is not None and not self.canvas.is_empty():
+            picture = self.canvas.picture()
+            if picture is not None:
+                reading = self.predictor.read_picture(picture)
+            else:
+                reading = self.predictor.read_strokes(self.canvas.strokes(), self.canvas.pen_width)
+        self.reading = reading
+        self._boxes = [] if reading is None else [self._to_canvas(d.box) for d in reading.digits]
+        self._show()
+
+    def _to_canvas(self, box: tuple[int, int, int, int]) -> tuple[float, float, float, float]:
+        if self.canvas.picture() is not None:
+            return self.canvas.picture_box_to_canvas(box)
+        return tuple(v / SEGMENT_SIZE for v in box)
+
+    def _digit_at(self, x: float, y: float, margin: float = 0.02) -> int | None:
+        for index, (left, top, width, height) in enumerate(self._boxes):
+            if left - margin <= x <= left + width + margin and top - margin <= y <= top + height + margin:
+                return index
+        return None
+
+    def _current_index(self) -> int | None:
+        """The digit hovered, else the one the last stroke belongs to, else the last one."""
+        if self.reading is None:
+            return None
+        if self._hovered is not None and self._hovered < len(self._boxes):
+            return self._hovered
+        strokes = self.canvas.strokes()
+        if strokes and self.canvas.picture() is None:
+            x, y = strokes[-1][len(strokes[-1]) // 2]
+            index = self._digit_at(x, y)
+            if index is not None:
+                return index
+        return len(self.reading.digits) - 1
+
+    def _on_pointer_moved(self, point: QPointF) -> None:
+        hovered = self._digit_at(point.x(), point.y(), margin=0)
+        if hovered != self._hovered:
+            self._hovered = hovered
+            self._show()
+
+    def _on_pointer_left(self) -> None:
+        if self._hovered is not None:
+            self._hovered = None
+            self._show()
 
     def _set_pen_width(self, steps: int) -> None:
         self.canvas.pen_width = steps / PEN_WIDTH_STEPS
@@ -128,21 +160,18 @@ class DrawTab(QWidget):
         if not self._live_timer.isActive():
             self._live_timer.start()
 
-    def _show(self, prediction: Prediction | None) -> None:
-        self.prediction = prediction
-        if prediction is not None:
-            self.digit.setText(str(prediction.digit))
-            self.caption.setText(f"{format_percent(prediction.confidence)} sure")
+    def _show(self) -> None:
+        index = self._current_index()
+        self.canvas.set_digit_boxes(self._boxes, index)
+        if self.predictor is None:
+            empty = "No model loaded"
+        elif self.canvas.is_empty():
+            empty = "Draw a digit, or a whole number"
         else:
-            self.digit.setText("")
-            if self.predictor is None:
-                self.caption.setText("No model loaded")
-            elif self.canvas.is_empty():
-                self.caption.setText("Draw a digit")
-            else:
-                self.caption.setText("No digit found")
-        self.confidence.set_probabilities(None if prediction is None else prediction.probabilities)
-        self.preview.set_input(None if prediction is None else prediction.image)
+            empty = "No ink found"
+        self.panel.show_reading(self.reading, index, empty)
+        self.shown_index = index
+        self.shown = None if self.reading is None or index is None else self.reading.digits[index]
 
 
 def _action_button(action: QAction, name: str, tooltip: str) -> QPushButton:

@@ -20,6 +20,8 @@ from trainer.model import count_parameters
 
 from .. import builtin_checkpoint_path
 from .preprocess import preprocess
+from .reader import DEFAULT_THRESHOLD, NumberReader, Reading
+from .render import Stroke
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,9 @@ class Predictor:
         self.meta = meta
         self.path = path
         self.notes = notes or []
+        reject = meta.get("reject") if isinstance(meta.get("reject"), dict) else {}
+        self.threshold = float(reject.get("threshold", DEFAULT_THRESHOLD))
+        self.reader = NumberReader(self.probabilities, self.threshold)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Predictor:
@@ -68,6 +73,14 @@ class Predictor:
             log_probabilities = self.model(batch)
         probabilities = log_probabilities.double().exp().numpy()
         return probabilities / probabilities.sum(axis=1, keepdims=True)
+
+    def read_picture(self, grey: np.ndarray) -> Reading | None:
+        """The number (or digit) in a picture, each digit judged; None when it holds no ink."""
+        return self.reader.read_picture(grey)
+
+    def read_strokes(self, strokes: list[Stroke], pen_width: float) -> Reading | None:
+        """The number drawn as strokes (points in units of the canvas side); None when there are none."""
+        return self.reader.read_strokes(strokes, pen_width)
 
     def predict(self, grey: np.ndarray) -> Prediction | None:
         """What the net reads in a grey picture of one digit (see `preprocess`); None when it holds no ink."""

@@ -3,14 +3,18 @@
 MNIST's digits were cropped to their ink, scaled (aspect kept, antialiased) so the longer side is 20 pixels, and
 placed in a 28x28 field with the ink's centre of mass at the centre, white ink on black. The net has only ever
 seen digits made that way, so every picture it reads (the canvas, an opened image, `digitpad predict`) goes
-through `preprocess` below. It stops at the 28x28 picture in [0, 1]; the predictor normalizes it for the net.
-Pure numpy and Pillow: no Qt, no torch.
+through `preprocess` below (a number's digits, found by segment.py, each through `digit_field`). One step
+MNIST did not need: a stroke far thicker or thinner than MNIST's is redrawn at MNIST's width (strokes.py), since
+a pen's width is fixed while the digit is scaled to 20 pixels whatever its size. It stops at the 28x28 picture
+in [0, 1]; the predictor normalizes it for the net. Pure numpy, scipy.ndimage and Pillow: no Qt, no torch.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PIL import Image
+
+from .strokes import normalize_width, to_work_size
 
 FIELD_SIZE = 28
 DIGIT_SIZE = 20
@@ -33,7 +37,13 @@ def preprocess(grey: np.ndarray) -> np.ndarray | None:
     ink = ink_layer(as_unit_floats(grey))
     if ink is None:
         return None
-    return centre_by_mass(scale_to_digit_box(crop_to_ink(ink)))
+    return digit_field(ink)
+
+
+def digit_field(ink: np.ndarray) -> np.ndarray:
+    """One digit's ink layer (bright on black, any size) as MNIST's 28 x 28 picture."""
+    # Cropped again after the width is normalized: redrawing a stroke shortens its ends by its change in width.
+    return centre_by_mass(scale_to_digit_box(crop_to_ink(normalize_width(to_work_size(crop_to_ink(ink))))))
 
 
 def as_unit_floats(grey: np.ndarray) -> np.ndarray:

@@ -1,0 +1,104 @@
+"""Whole numbers: on the canvas (real mouse strokes), and in image files through `digitpad predict`."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QLabel
+
+from digitpad.app import main
+from digitpad.reading.render import render
+from digitpad.reading.segment import find_digits
+from trainer.synth.digits import ASPECT, random_digit
+
+from .drawing import drag
+
+
+def number_strokes(digits, rng, size=0.22, gap=0.07, top=0.5):
+    widths = [size * ASPECT[d] for d in digits]
+    x = 0.5 - (sum(widths) + gap * (len(digits) - 1)) / 2
+    strokes = []
+    for digit, width in zip(digits, widths):
+        strokes += random_digit(digit, rng, size=size, centre=(x + width / 2, top), slant=0.1)
+        x += width + gap
+    return strokes
+
+
+def write(window, strokes):
+    for stroke in strokes:
+        drag(window.draw_tab.canvas, stroke)
+
+
+@pytest.mark.parametrize("number", ["7", "42", "2026", "31415926"])
+def test_a_number_written_on_the_canvas_is_read_whole_with_a_box_per_digit(window, number):
+    rng = np.random.default_rng(int(number))
+    digits = [int(c) for c in number]
+    write(window, number_strokes(digits, rng, size=0.3 if len(digits) < 5 else 0.14,
+                                 gap=0.07 if len(digits) < 5 else 0.055))
+    tab = window.draw_tab
+    label = window.findChild(QLabel, "prediction")
+    assert tab.reading.number == number and label.text() == number
+    boxes = tab.canvas.digit_boxes()
+    assert len(boxes) == len(digits) and boxes == sorted(boxes)  # left to right
+    assert all(right[0] >= left[0] + left[2] for left, right in zip(boxes, boxes[1:]))  # apart
+    # The bars show one digit: the last one written.
+    assert tab.shown is tab.reading.digits[-1] and tab.shown.digit == digits[-1]
+    assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width()  # fits, even 8 digits
+
+
+def test_hovering_a_digit_shows_its_bars_and_picture(window, qtbot):
+    write(window, number_strokes([4, 2], np.random.default_rng(1), size=0.35))
+    tab = window.draw_tab
+    first = tab.canvas.digit_boxes()[0]
+    tab.canvas.pointerMoved.emit(QPointF(first[0] + first[2] / 2, first[1] + first[3] / 2))
+    assert tab.shown_index == 0 and tab.shown.digit == 4
+    assert tab.confidence.probabilities() == pytest.approx(tab.reading.digits[0].probabilities)
+    assert tab.caption.text().startswith("digit 1 of 2: 4")
+    tab.canvas.pointerLeft.emit()
+    assert tab.shown_index == 1 and tab.shown.digit == 2
+
+
+def test_a_five_whose_cap_is_a_second_stroke_stays_one_digit():
+    rng = np.random.default_rng(0)
+    five = random_digit(5, rng, size=0.5, centre=(0.5, 0.5), style=0)  # the body, then the cap apart from it
+    assert len(five) == 2
+    segments = find_digits(render(five, 280, 0.045, supersample=1))
+    assert len(segments) == 1
+
+
+def test_predict_reads_numbers_in_image_files_dark_on_light_and_light_on_dark(tmp_path, capsys):
+    rng = np.random.default_rng(7)
+    files = {}
+    for number, dark in (("42", True), ("2026", False), ("907", True)):
+        image = render(number_strokes([int(c) for c in number], rng, size=0.25), 400, 0.02)
+        pixels = (255 - image * 255 if dark else image * 255).astype(np.uint8)
+        path = tmp_path / f"{number}.png"
+        Image.fromarray(pixels).save(path)
+        files[number] = path
+    assert main(["predict", "--json", *map(str, files.values())]) == 0
+    results = json.loads(capsys.readouterr().out)
+    for (number, path), result in zip(files.items(), results):
+        assert result["file"] == str(path) and result["number"] == number and result["sure"] is True
+        assert [d["digit"] for d in result["digits"]] == [int(c) for c in number]
+        assert result["digit"] == int(number[0]) and result["probabilities"] == result["digits"][0]["probabilities"]
+        boxes = [d["box"] for d in result["digits"]]
+        assert all(len(box) == 4 and box[2] > 0 and box[3] > 0 for box in boxes)
+        assert [box[0] for box in boxes] == sorted(box[0] for box in boxes)
+    assert main(["predict", str(files["42"])]) == 0
+    assert capsys.readouterr().out == f"{files['42']}: 42\n"
+
+
+def test_touching_digits_are_cut_where_the_net_reads_both_sides_best():
+    from digitpad import builtin_checkpoint_path
+    from digitpad.reading.predictor import Predictor
+
+    predictor = Predictor.load(builtin_checkpoint_path())
+    rng = np.random.default_rng(3)
+    for left, right, number in ((0, 0, "00"), (4, 0, "40")):
+        first = random_digit(left, rng, size=0.4, centre=(0.345, 0.5), slant=0, style=0)
+        second = random_digit(right, rng, size=0.4, centre=(0.655, 0.5), slant=0, style=0)
+        image = render(first + second, 280, 0.05)  # their ink touches where the digits meet
+        assert len(find_digits(image)) == 1, number  # they touch: one blob of ink
+        assert predictor.read_picture(image).number == number
