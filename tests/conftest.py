@@ -9,12 +9,19 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from trainer.data import missing_files, resolve_data_dir  # noqa: E402
 
 
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory):
+    """One per-user cache folder for the whole session: what is cached there (the non-digit pictures outlier
+    exposure trains with) is made once, not once per test."""
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_user_folders(tmp_path_factory, monkeypatch):
+def isolated_user_folders(tmp_path_factory, monkeypatch, session_cache):
     """Keep every test away from the real per-user data and cache folders (models, downloaded MNIST)."""
     home = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(session_cache))
     return home
 
 

@@ -60,8 +60,8 @@ def test_the_last_epochs_train_on_plain_digits(fake, monkeypatch):
     train_split, test_split = fake
     calls = []
     real_augment = engine.augment_batch
-    monkeypatch.setattr(engine, "augment_batch", lambda images, generator: calls.append(1) or real_augment(
-        images, generator))
+    monkeypatch.setattr(engine, "augment_batch", lambda images, generator, **options: calls.append(1) or
+                        real_augment(images, generator, **options))
     augmented = {}
 
     def on_event(event):

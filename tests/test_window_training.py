@@ -47,7 +47,7 @@ def test_use_in_draw_tab_makes_the_drawing_read_by_the_new_model(window, qtbot, 
     assert saved[0].name in window.findChild(QLabel, "modelLabel").text()
     # The drawing on the canvas is read again, now by the trained model: the bars are its probabilities.
     trained = load_checkpoint(saved[0]).model
-    image = torch.from_numpy(window.predictor.predict(canvas.ink_image()).image)
+    image = torch.from_numpy(window.draw_tab.shown.image)
     with torch.no_grad():
         expected = trained(normalize(image)[None, None]).exp()[0]
     qtbot.waitUntil(lambda: np.allclose(bars.probabilities(), expected.numpy(), atol=1e-4))

@@ -13,8 +13,9 @@ import torch.nn.functional as F
 
 
 def augment_batch(images: torch.Tensor, generator: torch.Generator, max_rotation: float = 10.0,
-                  max_shift: float = 0.1, max_scale: float = 0.1) -> torch.Tensor:
-    """Per-image random rotation (degrees), shift (fraction of the width) and scale, in one grid_sample.
+                  max_shift: float = 0.1, max_scale: float = 0.1, elastic: bool = False) -> torch.Tensor:
+    """Per-image random rotation (degrees), shift (fraction of the width) and scale, and with `elastic` a
+    smooth random bending, in one grid_sample.
 
     Works on [0, 1] images before normalization, so the zeros grid_sample pads with are true background.
     """
@@ -34,4 +35,24 @@ def augment_batch(images: torch.Tensor, generator: torch.Generator, max_rotation
     # Drawn on the CPU generator, so runs repeat exactly; moved to where the images live (a GPU, say).
     theta = theta.to(device=images.device, dtype=images.dtype)
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    if elastic:
+        grid = elastic_grid(grid, generator)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def thicken_or_thin(images: torch.Tensor, generator: torch.Generator, strength: float = 0.7) -> torch.Tensor:
+    """Per image, strokes made thicker or thinner by a random amount: a blend towards the grey-level dilation
+    (3x3 maximum) or erosion (3x3 minimum). Pens differ; MNIST's strokes are 1 to 4 pixels wide."""
+    amount = (torch.rand(images.shape[0], 1, 1, 1, generator=generator) * 2 - 1).to(images) * strength
+    dilated = F.max_pool2d(images, 3, stride=1, padding=1)
+    eroded = -F.max_pool2d(-images, 3, stride=1, padding=1)
+    return torch.where(amount > 0, images + amount * (dilated - images), images - amount * (eroded - images))
+
+
+def elastic_grid(grid: torch.Tensor, generator: torch.Generator, strength: float = 0.06) -> torch.Tensor:
+    """A sampling grid (N x H x W x 2, as affine_grid makes) bent by a smooth random displacement field: the
+    elastic distortion of Simard et al., as one low-resolution noise field upsampled per batch."""
+    n, height, width, _ = grid.shape
+    noise = (torch.rand(n, 2, 4, 4, generator=generator) * 2 - 1).to(grid) * strength
+    field = F.interpolate(noise, size=(height, width), mode="bicubic", align_corners=True)
+    return grid + field.permute(0, 2, 3, 1)

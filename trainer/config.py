@@ -29,8 +29,13 @@ class TrainConfig:
     augment: bool = True          # random rotation, shift and scale on every batch...
     plain_final_epochs: int = 0   # ...except in the last few epochs, which see the digits as they are
     label_smoothing: float = 0.0
-    ema_decay: float = 0.0        # the saved model is an exponential moving average of the weights; 0: off
-    dropout: float = 0.1          # the seed Net's Dropout2d rate while training
+    ema_decay: float = 0.999      # the saved model is an exponential moving average of the weights; 0: off
+    dropout: float = 0.0          # the seed Net's Dropout2d rate while training (0: EMA smooths enough)
+    thicken: bool = True          # random stroke thickening/thinning, with the augmentation
+    elastic: bool = True          # random elastic bending, with the augmentation
+    outlier_batch: int = 16       # non-digit pictures added to each batch (outlier exposure); 0: none
+    outlier_weight: float = 0.5   # their loss (cross-entropy to the uniform distribution) weighs this much
+    validation_images: int = 5000  # held out of the training images: checked each epoch, used to calibrate
     train_limit: int | None = None
     device: str = "auto"          # auto, cpu, cuda, mps
     precision: str = "auto"       # auto (bf16 where the hardware has it), bf16, fp32
@@ -56,6 +61,13 @@ class TrainConfig:
         if not _is_int(self.plain_final_epochs) or self.plain_final_epochs < 0:
             problems.append(f"the plain final epochs must be a whole number of at least 0, "
                             f"not {self.plain_final_epochs!r}")
+        if not _is_int(self.outlier_batch) or self.outlier_batch < 0:
+            problems.append(f"the outlier batch must be a whole number of at least 0, not {self.outlier_batch!r}")
+        if not _is_number(self.outlier_weight) or not 0 <= self.outlier_weight < math.inf:
+            problems.append(f"the outlier weight must be a number of at least 0, not {self.outlier_weight!r}")
+        if not _is_int(self.validation_images) or self.validation_images < 0:
+            problems.append(f"the validation images must be a whole number of at least 0, "
+                            f"not {self.validation_images!r}")
         if self.train_limit is not None and (not _is_int(self.train_limit) or self.train_limit < 1):
             problems.append(f"the training set limit must be at least 1 image, not {self.train_limit!r}")
         if not _is_int(self.seed):
@@ -111,6 +123,7 @@ class EpochEnd:
     lr: float              # at the end of the epoch
     seconds: float         # training and the test pass
     test_seconds: float = 0.0  # the test pass alone
+    validation_accuracy: float | None = None  # on the images held out of training, when there are any
 
     @classmethod
     def from_dict(cls, values: dict) -> EpochEnd:

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel
 
-from .augment import augment_batch
+from .augment import augment_batch, thicken_or_thin
 from .checkpoint import save_checkpoint
 from .config import BatchEnd, EpochEnd, Event, RunStarted, TrainConfig
 from .data import MnistSplit, normalize
@@ -44,6 +44,7 @@ class RunResult:
     seconds: float = 0.0
     checkpoint: Path | None = None        # where the latest complete epoch was saved, if anywhere
     model: torch.nn.Module | None = None  # the kept model (EMA weights when EMA is on), in eval mode, on the CPU
+    reject: dict | None = None            # its calibrated "not sure", when the job made one (trainer.reject)
 
     @property
     def final(self) -> EpochEnd | None:
@@ -67,9 +68,10 @@ def ema_with_warm_up(decay: float):
 def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
           on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None,
           checkpoint_path: str | Path | None = None, initial_state: dict | None = None,
-          checkpoint_meta: dict | None = None) -> RunResult:
+          checkpoint_meta: dict | None = None, validation_split: MnistSplit | None = None) -> RunResult:
     """Run `config` on the splits; see the module's docstring. `initial_state` starts from trained weights
-    (fine-tuning); `checkpoint_meta` is added to every checkpoint's metadata."""
+    (fine-tuning); `checkpoint_meta` is added to every checkpoint's metadata; `validation_split` (images held out
+    of training) is measured after each epoch too."""
     config.check()
     emit = on_event or (lambda event: None)
     stop = stop or threading.Event()
@@ -97,6 +99,10 @@ def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
         optimizer, max_lr=config.lr, total_steps=total_steps, pct_start=max(0.2, 2 / total_steps))
     images_all, labels_all = train_split.images.to(device), train_split.labels.to(device)
     path = Path(checkpoint_path) if checkpoint_path else None
+    if config.outlier_batch:
+        from .outliers import outlier_batch, outlier_pool
+
+        pool = outlier_pool().to(device)
 
     def diverged(where: str, loss: float) -> Diverged:
         kept_file = (f"The last complete epoch is kept in {path}. " if result.checkpoint
@@ -121,13 +127,22 @@ def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
                     raise Stopped
                 index = order[batch * config.batch_size:(batch + 1) * config.batch_size]
                 images, labels = images_all[index], labels_all[index]
+                count = len(labels)
+                if config.outlier_batch:
+                    images = torch.cat([images, outlier_batch(pool, images, config.outlier_batch, generator)])
                 if augment:
-                    images = augment_batch(images, generator)
+                    images = augment_batch(images, generator, elastic=config.elastic)
+                    if config.thicken:
+                        images = thicken_or_thin(images, generator)
                 images = normalize(images).contiguous(memory_format=torch.channels_last)
                 with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-                    log_probs = model(images)
+                    log_probs = model(images).float()
                 # The net ends in log_softmax, which cross_entropy's own log_softmax leaves unchanged.
-                loss = F.cross_entropy(log_probs.float(), labels, label_smoothing=config.label_smoothing)
+                digit_loss = F.cross_entropy(log_probs[:count], labels, label_smoothing=config.label_smoothing)
+                loss = digit_loss
+                if config.outlier_batch:  # cross-entropy to the uniform distribution over the ten digits
+                    loss = loss - config.outlier_weight * log_probs[count:].mean()
+                log_probs = log_probs[:count]
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
@@ -137,10 +152,13 @@ def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
                 loss_value = loss.item()
                 if not math.isfinite(loss_value):
                     raise diverged(f"epoch {epoch}, batch {batch + 1}", loss_value)
-                loss_sum += loss_value * len(labels)
+                # The figure people see is the digits' loss, as without outliers, comparable with the test loss.
+                loss_sum += (digit_loss.item() if config.outlier_batch else loss_value) * len(labels)
                 correct += (log_probs.argmax(dim=1) == labels).sum().item()
                 emit(BatchEnd(epoch, batch + 1, loss_sum / min((batch + 1) * config.batch_size, n)))
 
+            validation = (evaluate(kept, validation_split, device, stop=stop).accuracy
+                          if validation_split is not None and len(validation_split) else None)
             test_started = time.perf_counter()
             evaluation = evaluate(kept, test_split, device, stop=stop)
             if not math.isfinite(evaluation.loss) or not all(
@@ -148,7 +166,7 @@ def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
                 raise diverged(f"the end of epoch {epoch}", evaluation.loss)
             now = time.perf_counter()
             event = EpochEnd(epoch, loss_sum / n, correct / n, evaluation.loss, evaluation.accuracy,
-                             optimizer.param_groups[0]["lr"], now - epoch_started, now - test_started)
+                             optimizer.param_groups[0]["lr"], now - epoch_started, now - test_started, validation)
             result.history.append(event)
             last_state = {name: tensor.detach().clone() for name, tensor in kept.state_dict().items()}
             if path is not None:

@@ -16,11 +16,26 @@ from typing import Callable
 
 import torch
 
-from .checkpoint import check_output, checkpoint_filename, models_dir, rename_with_accuracy
+from .checkpoint import check_output, checkpoint_filename, models_dir, rename_with_accuracy, save_checkpoint
 from .config import EpochEnd, Event, TrainConfig
-from .data import load_mnist
+from .data import MnistSplit, load_mnist
 from .devices import pick_device
 from .engine import train
+from .reject import calibrate
+
+# The validation images are always the same ones whatever the run's seed: a fixed permutation of the 60,000.
+VALIDATION_SEED = 20261125
+
+
+def split_validation(train_split: MnistSplit, count: int) -> tuple[MnistSplit, MnistSplit | None]:
+    """(training, validation): `count` images held out (at most a sixth of a small set), the rest to train on."""
+    count = min(count, len(train_split) // 6)
+    if count <= 0:
+        return train_split, None
+    order = torch.randperm(len(train_split), generator=torch.Generator().manual_seed(VALIDATION_SEED))
+    held, kept = order[:count], order[count:].sort().values
+    return (MnistSplit(train_split.images[kept], train_split.labels[kept]),
+            MnistSplit(train_split.images[held], train_split.labels[held]))
 
 
 @dataclass
@@ -32,6 +47,7 @@ class JobResult:
     train_images: int = 0
     checkpoint: Path | None = None  # the saved model (renamed with its accuracy), or None when no epoch completed
     model: torch.nn.Module | None = None
+    reject: dict | None = None      # the calibrated "not sure" saved with the model (trainer.reject)
 
     @property
     def final(self) -> EpochEnd | None:
@@ -56,14 +72,23 @@ def run_job(config: TrainConfig, out: str | Path | None = None, on_event: Callab
     stop = stop or threading.Event()
 
     started = time.perf_counter()
-    train_split, test_split = load_mnist(config.data_dir, download=download, train_limit=config.train_limit)
+    train_split, test_split = load_mnist(config.data_dir, download=download)
+    train_split, validation = split_validation(train_split, config.validation_images)
+    if config.train_limit is not None:
+        train_split = train_split.head(config.train_limit)
     load_seconds = time.perf_counter() - started
     if stop.is_set():
         return JobResult(stopped=True, load_seconds=load_seconds, train_images=len(train_split))
 
-    result = train(config, train_split, test_split, on_event=on_event, stop=stop, checkpoint_path=path)
+    result = train(config, train_split, test_split, on_event=on_event, stop=stop, checkpoint_path=path,
+                   validation_split=validation)
     checkpoint = result.checkpoint
+    if checkpoint is not None:
+        # "Not sure" is calibrated for the model kept, on data it never trained on, and saved with it.
+        reject = calibrate(result.model, validation)
+        save_checkpoint(checkpoint, result.model, config, result.history, extra_meta={"reject": reject})
+        result.reject = reject
     if checkpoint is not None and out is None:
         checkpoint = rename_with_accuracy(checkpoint, result.final.test_accuracy)
     return JobResult(result.history, result.stopped, result.seconds, load_seconds, len(train_split), checkpoint,
-                     result.model)
+                     result.model, result.reject)

@@ -85,6 +85,8 @@ _CHECKS = {
                       and v["std"] > 0, "a mean and a standard deviation"),
     "history": (lambda v: isinstance(v, list) and all(_epoch_ok(e) for e in v),
                 "a list of epochs with numeric figures"),
+    "reject": (lambda v: isinstance(v, dict) and _fraction(v.get("threshold")) and v["threshold"] > 0,
+               "a calibration with a threshold between 0 and 1"),
 }
 
 
@@ -93,7 +95,8 @@ def _epoch_ok(epoch) -> bool:
         return False
     numbers = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "seconds")
     return (all(_number(epoch.get(key)) for key in numbers) and _fraction(epoch.get("test_accuracy"))
-            and _number(epoch.get("test_seconds", 0.0)))
+            and _number(epoch.get("test_seconds", 0.0))
+            and (epoch.get("validation_accuracy") is None or _fraction(epoch["validation_accuracy"])))
 
 
 def check_meta(meta: dict) -> list[str]:

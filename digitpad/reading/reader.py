@@ -84,6 +84,21 @@ def verdict(probabilities: np.ndarray, threshold: float) -> str:
     return UNSURE if top_two.sum() >= DIGIT_MASS else NOT_A_DIGIT
 
 
+def strokes_field(strokes: list[Stroke]) -> np.ndarray | None:
+    """All the strokes as one digit, redrawn as the reader redraws a digit of the pad: MNIST's 28x28 picture.
+    (For synthetic handwriting: teaching the net, calibrating and measuring it the way the pad reads.)"""
+    points = [point for stroke in strokes for point in stroke]
+    if not points:
+        return None
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    width, height = max(xs) - min(xs), max(ys) - min(ys)
+    longer = max(width, height, 1e-3)
+    side = longer * 1.3 + 0.02
+    region = (min(xs) + width / 2 - side / 2, min(ys) + height / 2 - side / 2, side)
+    ink = render_region(strokes, region, REDRAW_SIZE, REDRAW_PEN * longer if longer > 0.01 else side / 4)
+    return digit_field(ink) if ink.any() else None
+
+
 class NumberReader:
     """Reads numbers with `classify`, a function from N x 28 x 28 pictures to N x 10 probabilities."""
 

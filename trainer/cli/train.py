@@ -39,6 +39,17 @@ def add_parser(commands) -> None:
                         help="keep an exponential moving average of the weights as the model; 0 turns it off "
                              "(default: %(default)s)")
     parser.add_argument("--dropout", type=float, default=defaults.dropout, help="default: %(default)s")
+    parser.add_argument("--thicken", action=argparse.BooleanOptionalAction, default=defaults.thicken,
+                        help="make strokes randomly thicker or thinner with the augmentation (default: %(default)s)")
+    parser.add_argument("--elastic", action=argparse.BooleanOptionalAction, default=defaults.elastic,
+                        help="bend digits elastically with the augmentation (default: %(default)s)")
+    parser.add_argument("--outlier-batch", type=int, default=defaults.outlier_batch, metavar="N",
+                        help="non-digit pictures added to each batch, taught to read as no digit in particular "
+                             "(outlier exposure; 0 turns it off; default: %(default)s)")
+    parser.add_argument("--outlier-weight", type=float, default=defaults.outlier_weight, help="default: %(default)s")
+    parser.add_argument("--validation-images", type=int, default=defaults.validation_images, metavar="N",
+                        help="training images held out to check each epoch and calibrate 'not sure' "
+                             "(default: %(default)s)")
     add_data_options(parser)
     parser.add_argument("--out", help=f"checkpoint path (default: {models_dir()}/MODEL-DATE-ACCURACY.pt); an "
                                       f"existing file is never replaced without --force")
@@ -57,7 +68,9 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         weight_decay=args.weight_decay, seed=args.seed, augment=not args.no_augment,
         plain_final_epochs=args.plain_final_epochs, label_smoothing=args.label_smoothing,
-        ema_decay=args.ema_decay, dropout=args.dropout, train_limit=args.train_limit, device=args.device,
+        ema_decay=args.ema_decay, dropout=args.dropout, thicken=args.thicken, elastic=args.elastic,
+        outlier_batch=args.outlier_batch, outlier_weight=args.outlier_weight,
+        validation_images=args.validation_images, train_limit=args.train_limit, device=args.device,
         precision=args.precision, data_dir=args.data_dir).check()
 
 

@@ -1,0 +1,91 @@
+"""Outlier exposure (Hendrycks et al., 2019): with every batch of digits the net also sees ink that is not a
+digit, and learns to spread its probability evenly over the ten digits for it. Its highest probability then
+tells digits from scribbles, letters and doodles, which a net trained on digits alone reads as digits with
+confidence. The ten outputs stay as they are.
+
+The non-digits are drawn strokes (trainer.synth, the "train" family), read as the pad reads a digit, made once
+into a pool (cached per user: a few seconds the first time) and varied per batch by the same augmentation as the
+digits; half of each outlier batch is made on the fly from the digits themselves: two of them overlapping.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+import torch
+
+POOL_VERSION = 3
+POOL_SIZE = 3000
+
+
+def _cache_path(size: int, seed: int) -> Path:
+    return Path(platformdirs.user_cache_dir("digitpad")) / f"outliers-v{POOL_VERSION}-{size}-{seed}.pt"
+
+
+def build_pool(size: int = POOL_SIZE, seed: int = 0, family: str = "train") -> torch.Tensor:
+    """`size` non-digit pictures, N x 1 x 28 x 28 in [0, 1], read as the pad reads ink."""
+    from digitpad.reading.reader import strokes_field
+    from digitpad.reading.preprocess import digit_field
+    from digitpad.reading.render import render
+
+    from .synth.nondigits import random_from
+
+    rng = np.random.default_rng(seed)
+    pictures = []
+    while len(pictures) < size:
+        _, strokes = random_from(family, rng)
+        if len(pictures) % 3:  # two in three as the pad reads strokes, one as a picture with a random pen
+            field = strokes_field(strokes)
+        else:
+            ink = render(strokes, 112, float(rng.uniform(0.02, 0.1)))
+            field = digit_field(ink) if ink.any() else None
+        if field is not None:
+            pictures.append(field)
+    return torch.from_numpy(np.stack(pictures)).unsqueeze(1)
+
+
+def outlier_pool(size: int = POOL_SIZE, seed: int = 0) -> torch.Tensor:
+    """The pool, from the per-user cache when it is there (loaded safely: tensors only)."""
+    path = _cache_path(size, seed)
+    try:
+        pool = torch.load(path, weights_only=True)
+        if isinstance(pool, torch.Tensor) and pool.shape == (size, 1, 28, 28) and torch.isfinite(pool).all():
+            return pool
+    except Exception:  # absent, from another version, damaged: made afresh
+        pass
+    pool = build_pool(size, seed)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        torch.save(pool, temporary)
+        os.replace(temporary, path)
+    except OSError:  # a read-only cache only costs the time to make the pool again
+        pass
+    return pool
+
+
+def _shifted(image: torch.Tensor, columns: int) -> torch.Tensor:
+    """The image moved sideways by `columns` (right when positive), what leaves the field dropped."""
+    moved = torch.roll(image, shifts=columns, dims=-1)
+    if columns > 0:
+        moved[..., :columns] = 0
+    elif columns < 0:
+        moved[..., columns:] = 0
+    return moved
+
+
+def outlier_batch(pool: torch.Tensor, digits: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:
+    """`count` non-digit pictures: half from the pool, half overlays of two of the batch's digits shifted apart
+    by a third to a half of the field, then centred again."""
+    from_pool = pool[torch.randint(len(pool), (count - count // 2,), generator=generator)]
+    pairs = torch.randint(len(digits), (count // 2, 2), generator=generator)
+    shifts = torch.randint(9, 14, (count // 2,), generator=generator) * (torch.randint(0, 2, (count // 2,),
+                                                                                      generator=generator) * 2 - 1)
+    overlays = []
+    for (first, second), shift in zip(pairs.tolist(), shifts.tolist()):
+        both = torch.maximum(digits[first], _shifted(digits[second], shift))
+        overlays.append(_shifted(both, -(shift // 2)))
+    return torch.cat([from_pool.to(digits)] + ([torch.stack(overlays)] if overlays else []))
