@@ -1,44 +1,42 @@
-"""Live prediction cost: what the Draw tab does on the GUI thread each time it reads the canvas.
+"""Reading speed: what the Draw tab does on the GUI thread each time it reads the canvas, and `digitpad predict`'s
+reading of a picture. A benchmark that prints figures, not a test.
 
-A "7" is drawn on a real DrawingCanvas (offscreen) with the points a mouse would send; then each step of a live
-prediction is timed many times: rendering the strokes for the net, preprocessing, and one forward pass. The goal
-is a median under 5 ms for the whole, so that prediction can follow every pen move.
+Digits are drawn as strokes (trainer.synth), one digit and numbers of 4 and 8 digits; each reading (finding the
+digits, redrawing each for the net, preprocessing, one batched forward pass, judging) is timed many times.
 
-    python bench/predict_speed.py [--repeat 500] [--canvas 480] [--model CKPT]
+    python bench/predict_speed.py [--repeat 200] [--model CKPT]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+import numpy as np
 
-from PySide6.QtCore import QPointF  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from digitpad import builtin_checkpoint_path
+from digitpad.reading.predictor import Predictor
+from digitpad.reading.render import render
+from trainer.devices import cpu_capability
+from trainer.synth.digits import ASPECT, random_digit
 
-from digitpad import builtin_checkpoint_path  # noqa: E402
-from digitpad.canvas import DrawingCanvas  # noqa: E402
-from digitpad.predict import Predictor  # noqa: E402
-from digitpad.preprocess import preprocess  # noqa: E402
-
-
-def draw_seven(canvas: DrawingCanvas) -> None:
-    """A bar and a diagonal in one stroke, sampled as a mouse at 125 Hz would sample a one-second stroke."""
-    corners = [(0.28, 0.2), (0.72, 0.2), (0.42, 0.82)]
-    side = canvas.width()
-    points = []
-    for (x0, y0), (x1, y1) in zip(corners, corners[1:]):
-        points += [(x0 + (x1 - x0) * i / 60, y0 + (y1 - y0) * i / 60) for i in range(60)]
-    canvas.begin_stroke(QPointF(points[0][0] * side, points[0][1] * side))
-    for x, y in points[1:]:
-        canvas.extend_stroke(QPointF(x * side, y * side))
-    canvas.end_stroke()
+PEN = 0.045  # the canvas's default pen
 
 
-def median_ms(step, repeat: int) -> tuple[float, float]:
+def number(digits: list[int], rng: np.random.Generator) -> list:
+    size = min(0.6, 0.9 / (len(digits) * 0.65 + (len(digits) - 1) * 0.35))
+    gap = max(PEN + 0.02, 0.3 * size)
+    x = 0.5 - (sum(size * ASPECT[d] for d in digits) + gap * (len(digits) - 1)) / 2
+    strokes = []
+    for digit in digits:
+        width = size * ASPECT[digit]
+        strokes += random_digit(digit, rng, size=size, centre=(x + width / 2, 0.5))
+        x += width + gap
+    return strokes
+
+
+def timed(step, repeat: int) -> tuple[float, float]:
     """Median and 90th percentile, in milliseconds."""
     times = []
     for _ in range(repeat):
@@ -50,32 +48,22 @@ def median_ms(step, repeat: int) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=500)
-    parser.add_argument("--canvas", type=int, default=480, help="canvas side in pixels (default: %(default)s)")
+    parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--model", default=str(builtin_checkpoint_path()))
     args = parser.parse_args()
-
-    app = QApplication([])  # noqa: F841 (widgets need it)
-    canvas = DrawingCanvas()
-    canvas.resize(args.canvas, args.canvas)
-    draw_seven(canvas)
     predictor = Predictor.load(args.model)
-    ink = canvas.ink_image()
-    net_input = preprocess(ink)
-    predictor.probabilities(net_input)  # the first call pays for torch's one-off setup
-
-    steps = {
-        "render strokes for the net": canvas.ink_image,
-        "preprocess": lambda: preprocess(ink),
-        "inference": lambda: predictor.probabilities(net_input),
-        "preprocess + inference": lambda: predictor.predict(ink),
-        "whole live prediction": lambda: predictor.predict(canvas.ink_image()),
-    }
-    print(f"canvas {args.canvas}x{args.canvas}, net image {ink.shape[1]}x{ink.shape[0]}, {args.repeat} runs each, "
-          f"read as {predictor.predict(ink).digit}")
-    for name, step in steps.items():
-        median, p90 = median_ms(step, args.repeat)
-        print(f"{name:<28} median {median:6.2f} ms   90th percentile {p90:6.2f} ms")
+    rng = np.random.default_rng(0)
+    cases = {"1 digit": [7], "4 digits": [2, 0, 2, 6], "8 digits": [3, 1, 4, 1, 5, 9, 2, 6]}
+    print(f"{cpu_capability()}; {args.repeat} runs each; torch on 1 thread per reading, as in the app")
+    for name, digits in cases.items():
+        strokes = number(digits, rng)
+        picture = render(strokes, 280, PEN)
+        predictor.read_strokes(strokes, PEN)  # the first call pays for torch's one-off set-up
+        read = predictor.read_strokes(strokes, PEN).text
+        median, p90 = timed(lambda: predictor.read_strokes(strokes, PEN), args.repeat)
+        print(f"{name:<9} drawn on the pad, read as {read:<9} median {median:6.2f} ms   90th percentile {p90:6.2f} ms")
+        median, p90 = timed(lambda: predictor.read_picture(picture), args.repeat)
+        print(f"{name:<9} as a 280x280 picture:          median {median:6.2f} ms   90th percentile {p90:6.2f} ms")
 
 
 if __name__ == "__main__":

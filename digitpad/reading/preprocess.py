@@ -40,8 +40,11 @@ def preprocess(grey: np.ndarray) -> np.ndarray | None:
     return digit_field(ink)
 
 
-def digit_field(ink: np.ndarray) -> np.ndarray:
-    """One digit's ink layer (bright on black, any size) as MNIST's 28 x 28 picture."""
+def digit_field(ink: np.ndarray, normalize: bool = True) -> np.ndarray:
+    """One digit's ink layer (bright on black, any size) as MNIST's 28 x 28 picture. `normalize=False` for ink
+    whose strokes are already as wide as MNIST's (the pad's digits, redrawn for the net)."""
+    if not normalize:
+        return centre_by_mass(scale_to_digit_box(crop_to_ink(ink)))
     # Cropped again after the width is normalized: redrawing a stroke shortens its ends by its change in width.
     return centre_by_mass(scale_to_digit_box(crop_to_ink(normalize_width(to_work_size(crop_to_ink(ink))))))
 

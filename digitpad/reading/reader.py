@@ -27,7 +27,7 @@ DEFAULT_THRESHOLD = 0.8
 DIGIT_MASS = 0.75
 REDRAW_PEN = 0.1125  # 2.25 / 20: MNIST's median stroke over its digit box
 SEGMENT_SIZE = 280   # strokes are rendered at this size to find the digits (as the canvas renders them)
-REDRAW_SIZE = 96     # and each digit again at this size for the net
+REDRAW_SIZE = 64     # and each digit again at this size for the net (3x MNIST's 20-pixel box)
 # A cut of touching digits is kept when the net is at least this sure of both sides, and surer than of the whole.
 CUT_CONFIDENCE = 0.9
 
@@ -96,7 +96,7 @@ def strokes_field(strokes: list[Stroke]) -> np.ndarray | None:
     side = longer * 1.3 + 0.02
     region = (min(xs) + width / 2 - side / 2, min(ys) + height / 2 - side / 2, side)
     ink = render_region(strokes, region, REDRAW_SIZE, REDRAW_PEN * longer if longer > 0.01 else side / 4)
-    return digit_field(ink) if ink.any() else None
+    return digit_field(ink, normalize=False) if ink.any() else None
 
 
 class NumberReader:
@@ -111,7 +111,7 @@ class NumberReader:
         ink = ink_layer(as_unit_floats(grey))
         if ink is None:
             return None
-        segments = self._split_touching(find_digits(ink), digit_field)
+        segments = self._split_touching(find_digits(ink), lambda segment: digit_field(segment.ink))
         fields = [digit_field(segment.ink) for segment in segments]
         return self._judge(fields, [segment.box for segment in segments])
 
@@ -127,10 +127,12 @@ class NumberReader:
 
         def redrawn(segment: Segment) -> np.ndarray:
             ink_again = self._redraw(strokes, segment, pen_width)
+            if ink_again.any():
+                return digit_field(ink_again, normalize=False)
             # A piece with no centre line inside its box (the round end of a stroke cut by a split) is read as is.
-            return digit_field(ink_again if ink_again.any() else segment.ink)
+            return digit_field(segment.ink)
 
-        segments = self._split_touching(segments, lambda ink_: None, redraw=redrawn)
+        segments = self._split_touching(segments, redrawn)
         fields = [redrawn(segment) for segment in segments]
         return self._judge(fields, [segment.box for segment in segments])
 
@@ -150,9 +152,9 @@ class NumberReader:
                   for stroke in strokes]
         return render_region([s for s in inside if s], region, REDRAW_SIZE, REDRAW_PEN * longer)
 
-    def _split_touching(self, segments: list[Segment], field_of, redraw=None) -> list[Segment]:
-        """Segments much wider than high that the net reads better as two digits are cut in two, repeatedly."""
-        field = redraw or (lambda segment: field_of(segment.ink))
+    def _split_touching(self, segments: list[Segment], field) -> list[Segment]:
+        """Segments much wider than high that the net reads better as two digits are cut in two, repeatedly.
+        `field` makes a segment into the net's picture."""
         if not segments:
             return segments
         typical = float(np.median([s.height for s in segments]))

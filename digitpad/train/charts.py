@@ -15,6 +15,7 @@ TARGET_ACCURACY = 0.994  # the line marked on the accuracy chart
 
 TRAIN_COLOR = QColor("#1f77b4")
 TEST_COLOR = QColor("#e6550d")
+VALIDATION_COLOR = QColor("#31a354")
 RUNNING_COLOR = QColor("#6baed6")
 TARGET_COLOR = QColor("#7f7f7f")
 
@@ -99,6 +100,7 @@ class TrainingCharts(QWidget):
 
         self.trainAccuracy = _line("train (augmented batches)", TRAIN_COLOR)
         self.testAccuracy = _line("test", TEST_COLOR)
+        self.validationAccuracy = _line("validation (held out)", VALIDATION_COLOR)
         self.target = _line(f"{TARGET_ACCURACY:.1%} target", TARGET_COLOR, 1.5, points=False, style=Qt.DashLine)
         self.target.append([QPointF(0, TARGET_ACCURACY * 100), QPointF(epochs, TARGET_ACCURACY * 100)])
         x, y = _epoch_axis(epochs), QValueAxis()
@@ -108,7 +110,7 @@ class TrainingCharts(QWidget):
         y.setTickAnchor(100)
         y.setTickInterval(2)
         y.setRange(90, 100.4)
-        _plot(self.accuracyChart, x, y, [self.target, self.trainAccuracy, self.testAccuracy])
+        _plot(self.accuracyChart, x, y, [self.target, self.trainAccuracy, self.validationAccuracy, self.testAccuracy])
         self._accuracy_axis = y
 
         self.runningLoss = _line("running batch loss", RUNNING_COLOR, 1.5, points=False)
@@ -132,6 +134,8 @@ class TrainingCharts(QWidget):
         self.epochs.append(event)
         self.trainAccuracy.append(event.epoch, event.train_accuracy * 100)
         self.testAccuracy.append(event.epoch, event.test_accuracy * 100)
+        if event.validation_accuracy is not None:
+            self.validationAccuracy.append(event.epoch, event.validation_accuracy * 100)
         self.trainLoss.append(event.epoch, event.train_loss)
         self.testLoss.append(event.epoch, event.test_loss)
         self._extend_loss_range([event.train_loss, event.test_loss])

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 from trainer.config import EpochEnd
 from trainer.text import format_duration
 
-COLUMNS = ["epoch", "train loss", "train acc", "test loss", "test acc", "learning rate", "time"]
+COLUMNS = ["epoch", "train loss", "train acc", "val acc", "test loss", "test acc", "learning rate", "time"]
 
 
 class EpochTable(QTableWidget):
@@ -21,6 +21,7 @@ class EpochTable(QTableWidget):
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.setMinimumHeight(90)
+        self.horizontalHeaderItem(3).setToolTip("accuracy on the 5,000 training images held out of training")
         self.epochs = 0
 
     def reset(self, epochs: int) -> None:
@@ -30,8 +31,9 @@ class EpochTable(QTableWidget):
     def add_epoch(self, event: EpochEnd) -> None:
         row = self.rowCount()
         self.insertRow(row)
+        validation = "-" if event.validation_accuracy is None else f"{event.validation_accuracy:.2%}"
         cells = [f"{event.epoch}/{self.epochs}", f"{event.train_loss:.4f}", f"{event.train_accuracy:.2%}",
-                 f"{event.test_loss:.4f}", f"{event.test_accuracy:.2%}", f"{event.lr:.5f}",
+                 validation, f"{event.test_loss:.4f}", f"{event.test_accuracy:.2%}", f"{event.lr:.5f}",
                  format_duration(event.seconds)]
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)

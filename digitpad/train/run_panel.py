@@ -18,6 +18,12 @@ from trainer.job import JobResult
 from trainer.text import format_duration, weak_model_note
 
 
+def reject_line(reject: dict) -> str:
+    return (f"It says \"not sure\" below {reject['threshold']:.0%} confidence: that flags "
+            f"{reject['digits_flagged']:.0%} of the held-out digits it reads right and "
+            f"{reject['nondigits_flagged']:.0%} of non-digits it never saw.")
+
+
 def as_html(text: str) -> str:
     return html.escape(text).replace("\n", "<br>")
 
@@ -138,6 +144,7 @@ class RunPanel(QGroupBox):
             f"<span style='font-size:large'><b>Test accuracy {final.test_accuracy:.2%}</b></span> "
             f"(the saved model, after epoch {final.epoch}), trained on {result.train_images:,} images."
             + (f"<br><b style='color:#b45309'>{as_html(note)}</b>" if note else "")
+            + (f"<br>{as_html(reject_line(result.reject))}" if result.reject else "")
             + f"<br>Saved as <code>{as_html(str(result.checkpoint))}</code>")
         self.result.setToolTip(str(result.checkpoint))
 
