@@ -134,7 +134,7 @@ def test_the_charts_and_the_table_show_one_point_and_one_row_per_epoch(qtbot):
         table.add_epoch(epoch)
     assert [charts.testAccuracy.at(i).y() for i in range(2)] == pytest.approx([95.12, 99.0])
     assert charts.runningLoss.count() == 2 and charts.trainLoss.count() == 2
-    assert [table.item(r, 0).text() for r in range(2)] == ["1/5", "2/5"] and table.item(1, 4).text() == "99.00%"
+    assert [table.item(r, 0).text() for r in range(2)] == ["1/5", "2/5"] and table.item(1, 5).text() == "99.00%"
     charts.reset(5)
     assert charts.testAccuracy.count() == 0 and charts.runningLoss.count() == 0
 
