@@ -14,10 +14,11 @@ from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-MARGIN, GAP, BLOCK_GAP = 6, 2, 8
+MARGIN, GAP, BLOCK_GAP = 6, 3, 8
 MIN_TILE, MAX_TILE = 14, 44
 MAX_COLUMNS = 16
 EMPTY_COLOR = QColor("#e3e7ec")
+EDGE_COLOR = QColor("#b8bec7")  # a thin line around each tile, so pale tiles side by side stay apart
 FRAME_COLOR = QColor("#e8590c")
 
 
@@ -36,9 +37,10 @@ class FeatureMapsView(QWidget):
     tileHovered = Signal(int, int)  # block, channel; (-1, -1) when the pointer leaves the tiles
     tileClicked = Signal(int, int)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, max_columns: int = MAX_COLUMNS):
         super().__init__(parent)
         self.setObjectName("featureMaps")
+        self.max_columns = max_columns
         self.setAccessibleName("Feature maps of every block")
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -72,8 +74,21 @@ class FeatureMapsView(QWidget):
         """Where a tile is drawn, in widget coordinates (tests click there)."""
         return QRect(self._rects[block][channel])
 
+    def set_max_columns(self, columns: int) -> None:
+        if columns != self.max_columns:
+            self.max_columns = columns
+            self._relayout()
+
+    def height_for(self, width: int, max_columns: int) -> int:
+        """The height the rows would take at this width with at most `max_columns` tiles a row."""
+        channels = [block.channels for block in self.blocks]
+        columns = min(max_columns, max(channels, default=1))
+        tile = max(MIN_TILE, min(MAX_TILE, (width - 2 * MARGIN - (columns - 1) * GAP) // max(1, columns)))
+        rows = sum(-(-count // columns) for count in channels)
+        return 2 * MARGIN + len(channels) * (self._caption_height() + BLOCK_GAP) + rows * (tile + GAP) - BLOCK_GAP
+
     def tile_size(self) -> int:
-        columns = min(MAX_COLUMNS, max((block.channels for block in self.blocks), default=1))
+        columns = min(self.max_columns, max((block.channels for block in self.blocks), default=1))
         fitting = (self.width() - 2 * MARGIN - (columns - 1) * GAP) // max(1, columns)
         return max(MIN_TILE, min(MAX_TILE, fitting))
 
@@ -86,7 +101,7 @@ class FeatureMapsView(QWidget):
 
     def _relayout(self) -> None:
         tile = self.tile_size()
-        columns = max(1, min(MAX_COLUMNS, (self.width() - 2 * MARGIN + GAP) // (tile + GAP)))
+        columns = max(1, min(self.max_columns, (self.width() - 2 * MARGIN + GAP) // (tile + GAP)))
         y = MARGIN
         self._rects, self._captions = [], []
         for block in self.blocks:
@@ -109,10 +124,10 @@ class FeatureMapsView(QWidget):
         super().resizeEvent(event)
 
     def sizeHint(self) -> QSize:
-        return QSize(MAX_COLUMNS * (28 + GAP) + 2 * MARGIN, self.height())
+        return QSize(self.max_columns * (28 + GAP) + 2 * MARGIN, self.height())
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(MAX_COLUMNS * (MIN_TILE + GAP) + 2 * MARGIN, 2 * MARGIN)
+        return QSize(self.max_columns * (MIN_TILE + GAP) + 2 * MARGIN, 2 * MARGIN)
 
     def _tile_at(self, x: int, y: int) -> tuple[int, int] | None:
         for block, rects in enumerate(self._rects):
@@ -161,6 +176,7 @@ class FeatureMapsView(QWidget):
         bold = QFont(self._caption_font)
         bold.setBold(True)
         height = self._caption_height()
+        edge = QPen(EDGE_COLOR, 1)
         for index, block in enumerate(self.blocks):
             top = self._captions[index]
             painter.setFont(bold)
@@ -177,6 +193,9 @@ class FeatureMapsView(QWidget):
                     painter.fillRect(rect, EMPTY_COLOR)
                 else:
                     painter.drawImage(rect, image)  # no smoothing: each pixel of the map stays a square
+                painter.setPen(edge)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRect(rect.adjusted(-1, -1, 0, 0))
                 if block.tile_labels:
                     painter.setPen(QColor("white"))
                     painter.drawText(rect.adjusted(2, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
