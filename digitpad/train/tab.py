@@ -36,6 +36,7 @@ class TrainTab(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.batch_update_interval = 0.2  # seconds between batch-group updates from the worker
+        self.take_snapshots = True  # feed the filter view (off only to measure what it costs)
         self.worker: TrainWorker | None = None
         self.last_result: JobResult | None = None
         self.last_error: str | None = None
@@ -110,7 +111,7 @@ class TrainTab(QWidget):
         self.settings.set_editable(False)
         self.banner.set_enabled(False)
 
-        worker = TrainWorker(config, self.batch_update_interval)
+        worker = TrainWorker(config, self.batch_update_interval, snapshots=self.take_snapshots)
         worker.runStarted.connect(self._on_run_started)
         worker.batchProgress.connect(self._on_batches)
         worker.epochEnded.connect(self._on_epoch)
