@@ -65,13 +65,14 @@ def heat_images(maps: np.ndarray, low: float, high: float, table: str = "viridis
 
 
 def overlay(grey: np.ndarray, heat: np.ndarray, low: float, high: float, table: str = "viridis",
-            strength: float = 0.75) -> QImage:
-    """A 28 x 28 [0, 1] picture in grey with a heat map over it, the heat's opacity growing with its size
-    (for a signed map, with its distance from zero): faint where a pixel barely counts."""
-    base = np.repeat(np.clip(np.asarray(grey, np.float32), 0, 1)[..., None] * 255, 3, axis=2)
+            strength: float = 0.9, dim: float = 0.45) -> QImage:
+    """A 28 x 28 [0, 1] picture, dimmed to `dim` of its brightness so colours stand out, with a heat map over it
+    whose opacity grows with its size (for a signed map, with its distance from zero): where a pixel barely
+    counts, the picture shows through."""
+    base = np.repeat(np.clip(np.asarray(grey, np.float32), 0, 1)[..., None] * (255 * dim), 3, axis=2)
     colours = rgba(heat, low, high, table)[..., :3].astype(np.float32)
     middle = (low + high) / 2 if low < 0 < high else low
     weight = np.clip(np.abs(np.asarray(heat, np.float32) - middle) / max(high - middle, 1e-12), 0, 1)
-    alpha = (strength * np.sqrt(weight))[..., None]
+    alpha = (strength * weight)[..., None]
     mixed = base * (1 - alpha) + colours * alpha
     return qimage(np.concatenate([np.round(mixed), np.full(mixed.shape[:2] + (1,), 255)], axis=2).astype(np.uint8))

@@ -41,6 +41,7 @@ class FeatureMapsView(QWidget):
         super().__init__(parent)
         self.setObjectName("featureMaps")
         self.max_columns = max_columns
+        self.max_tile = MAX_TILE
         self.setAccessibleName("Feature maps of every block")
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -74,23 +75,24 @@ class FeatureMapsView(QWidget):
         """Where a tile is drawn, in widget coordinates (tests click there)."""
         return QRect(self._rects[block][channel])
 
-    def set_max_columns(self, columns: int) -> None:
-        if columns != self.max_columns:
-            self.max_columns = columns
+    def set_max_columns(self, columns: int, max_tile: int = MAX_TILE) -> None:
+        """At most `columns` tiles a row, each at most `max_tile` pixels wide."""
+        if (columns, max_tile) != (self.max_columns, self.max_tile):
+            self.max_columns, self.max_tile = columns, max_tile
             self._relayout()
 
-    def height_for(self, width: int, max_columns: int) -> int:
+    def height_for(self, width: int, max_columns: int, max_tile: int = MAX_TILE) -> int:
         """The height the rows would take at this width with at most `max_columns` tiles a row."""
         channels = [block.channels for block in self.blocks]
         columns = min(max_columns, max(channels, default=1))
-        tile = max(MIN_TILE, min(MAX_TILE, (width - 2 * MARGIN - (columns - 1) * GAP) // max(1, columns)))
+        tile = max(MIN_TILE, min(max_tile, (width - 2 * MARGIN - (columns - 1) * GAP) // max(1, columns)))
         rows = sum(-(-count // columns) for count in channels)
         return 2 * MARGIN + len(channels) * (self._caption_height() + BLOCK_GAP) + rows * (tile + GAP) - BLOCK_GAP
 
     def tile_size(self) -> int:
         columns = min(self.max_columns, max((block.channels for block in self.blocks), default=1))
         fitting = (self.width() - 2 * MARGIN - (columns - 1) * GAP) // max(1, columns)
-        return max(MIN_TILE, min(MAX_TILE, fitting))
+        return max(MIN_TILE, min(self.max_tile, fitting))
 
     # ----- geometry -----------------------------------------------------------------------------------------
     def _exists(self, block: int, channel: int) -> bool:

@@ -59,7 +59,8 @@ class InsideView(QWidget):
         self.activations: Activations | None = None
         self._scales: list[tuple[float, float]] = []
 
-        title = QLabel("<b>Inside the net</b>: each block's feature maps, input at the top", objectName="insideTitle")
+        title = QLabel("<b>Feature maps</b> of each block, from the input down to one map per digit",
+                       objectName="insideTitle")
         title.setWordWrap(True)
         title.setToolTip("Every tile is one channel's feature map for the current input; colours go from dark blue "
                          "(lowest in its block) to yellow (highest). Hover over a tile to enlarge it, click to keep "
@@ -72,14 +73,14 @@ class InsideView(QWidget):
         self.enlarged = EnlargedTile(self)
         self.saliency = SaliencyView(self)
 
-        bottom = QHBoxLayout()
+        bottom = QHBoxLayout()  # on top: the saliency map and the enlarged tile
         bottom.addWidget(self.saliency, 1)
         bottom.addWidget(self.enlarged)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(title)
-        layout.addWidget(self.scroll, 1)
         layout.addLayout(bottom)
+        layout.addWidget(title)
+        layout.addWidget(self.scroll, 1)  # the tiles take the rest, and scroll when there is not enough
 
         self.maps.tileHovered.connect(self._on_hover)
         self.maps.tileClicked.connect(self._on_hover)

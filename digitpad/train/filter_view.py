@@ -9,15 +9,16 @@ maps on the block's own scale, dark blue (low) to yellow (high), like the Draw t
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
 from trainer.inspection import Snapshot
 
 from ..inside.heatmap import heat_images, value_range
-from ..inside.maps_view import BlockTiles, FeatureMapsView
+from ..inside.maps_view import MAX_TILE, BlockTiles, FeatureMapsView
 
 COLUMNS = 8
+MIN_BIG_TILE = 24  # below this, sixteen tiles a row read better than eight
 MIN_WIDTH = 330  # room for 8 tiles of about 36 pixels: a 3x3 kernel's squares stay visible
 
 
@@ -71,13 +72,17 @@ class FilterView(QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        self._fit()
+        QTimer.singleShot(0, self._fit)  # once the layout has given the scroll area its new size
 
     def _fit(self) -> None:
-        """Eight big tiles a row where the height allows it, else sixteen smaller ones: all of it in view."""
-        width = self.scroll.viewport().width()
-        fits = self.tiles.height_for(width, COLUMNS) <= self.scroll.height()
-        self.tiles.set_max_columns(COLUMNS if fits else 2 * COLUMNS)
+        """Eight tiles a row, as big as the height allows; sixteen smaller ones where eight would be too small to
+        see a 3x3 kernel's squares: all of it in view when possible."""
+        width, height = self.scroll.viewport().width(), self.scroll.height()
+        for tile in range(MAX_TILE, MIN_BIG_TILE - 1, -1):
+            if self.tiles.height_for(width, COLUMNS, tile) <= height:
+                self.tiles.set_max_columns(COLUMNS, tile)
+                return
+        self.tiles.set_max_columns(2 * COLUMNS)
 
     def reset(self, epochs: int) -> None:
         """Forget the last run's snapshots; a run of `epochs` epochs is about to start."""
@@ -131,7 +136,7 @@ class FilterView(QWidget):
             self.tiles.set_images([row.images for row in rows])
         else:
             self.tiles.set_blocks(rows)
-            self._fit()
+        self._fit()
         if self.slider.value() != index:
             self.slider.setValue(index)
         self._label()
