@@ -47,6 +47,10 @@ def tab(qtbot, seed):
     tab.shutdown()
 
 
+def percent(value):
+    return "–" if value is None else "100%" if value == 1 else f"{value:.1%}"
+
+
 def run(tab, qtbot) -> None:
     with qtbot.waitSignal(tab.evaluationDone, timeout=TIMEOUT_MS):
         qtbot.mouseClick(tab.findChild(QPushButton, "runEvaluation"), Qt.MouseButton.LeftButton)
@@ -77,7 +81,7 @@ def test_the_gallery_shows_the_digits_asked_for_and_signals_the_one_clicked(qtbo
     gallery.set_set(images, labels, predictions, np.full(20, 0.999))
     gallery.show_indices([7, 3, 12])
     assert gallery.indices() == [7, 3, 12] and gallery.model().rowCount() == 3
-    assert gallery.model().data(gallery.model().index(0)) == "7→8 >99%"  # 99.9% is not "100%"
+    assert gallery.model().data(gallery.model().index(0)) == "7→8\n>99%"  # 99.9% is not "100%"
     with qtbot.waitSignal(gallery.digitClicked, timeout=1000) as signal:
         qtbot.mouseClick(gallery.viewport(), Qt.MouseButton.LeftButton, pos=gallery.item_rect(1).center())
     assert signal.args == [3]
@@ -116,8 +120,8 @@ def test_an_evaluation_shows_accuracy_matrix_galleries_and_per_digit_figures(tab
     table = tab.findChild(QWidget, "perClass")
     for digit in range(10):
         recall, precision = per_class["recall"][digit], per_class["precision"][digit]
-        assert table.item(1, digit).text() == ("–" if recall is None else f"{recall:.1%}")
-        assert table.item(2, digit).text() == ("–" if precision is None else f"{precision:.1%}")
+        assert table.item(1, digit).text() == percent(recall)
+        assert table.item(2, digit).text() == percent(precision)
 
     with qtbot.waitSignal(tab.digitChosen, timeout=1000) as signal:
         qtbot.mouseClick(cell.viewport(), Qt.MouseButton.LeftButton, pos=cell.item_rect(0).center())

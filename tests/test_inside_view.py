@@ -181,9 +181,9 @@ def test_slower_methods_run_on_request_and_give_way_to_the_live_one_on_new_input
     qtbot.waitUntil(lambda: view.saliency.method == "integrated_gradients", timeout=10_000)
     assert "Integrated Gradients" in view.saliency.caption.text() and "on request" in view.saliency.caption.text()
     assert np.allclose(view.saliency.attribution, attribute(view.model, SEVEN, 7, "integrated_gradients"), atol=1e-5)
-    qtbot.mouseClick(view.findChild(QPushButton, "occlusion"), Qt.MouseButton.LeftButton)
-    view.show_input(ONE)  # before Occlusion ends: its result belongs to the old drawing and is dropped
-    qtbot.wait(300)
+    with qtbot.waitSignal(view.saliency._relay.finished, timeout=10_000):  # Occlusion's result comes back...
+        qtbot.mouseClick(view.findChild(QPushButton, "occlusion"), Qt.MouseButton.LeftButton)
+        view.show_input(ONE)  # ...after the drawing changed: it belongs to the old drawing and is dropped
     assert view.saliency.method == "saliency" and view.saliency.shown_target == 1
 
 

@@ -44,7 +44,8 @@ class DigitListModel(QAbstractListModel):
         return 0 if parent.isValid() else len(self.indices)
 
     def caption(self, index: int) -> str:
-        return f"{self.labels[index]}→{self.predictions[index]} {short_percent(self.confidences[index])}"
+        # Two short lines: Qt's icon view cuts a caption to the picture's width.
+        return f"{self.labels[index]}→{self.predictions[index]}\n{short_percent(self.confidences[index])}"
 
     def data(self, model_index, role: int = Qt.ItemDataRole.DisplayRole):
         if not model_index.isValid():
@@ -84,9 +85,9 @@ class DigitGallery(QListView):
         self.setMovement(QListView.Movement.Static)
         self.setUniformItemSizes(True)
         self.setIconSize(QSize(28 * SCALE, 28 * SCALE))
-        self.setGridSize(QSize(28 * SCALE + 34, 28 * SCALE + 24))
+        self.setGridSize(QSize(28 * SCALE + 20, 28 * SCALE + 38))  # room for the caption's two lines
         self.setSpacing(2)
-        self.setWordWrap(False)
+        self.setWordWrap(True)  # else the caption is cut to the picture's width
         self.setSelectionMode(QListView.SelectionMode.SingleSelection)
         self.clicked.connect(lambda model_index: self.digitClicked.emit(self.digits.indices[model_index.row()]))
 

@@ -1,20 +1,23 @@
 """Per-digit figures in a small table, one column per digit: how many there were, recall and precision.
 
 Recall (of the true d, the share read as d) and precision (of those read as d, the share that were d) come from
-`Evaluation.per_class()`, the same figures `trainer eval` prints; the weakest of each is in bold.
+`Evaluation.per_class()`, the same figures `trainer eval` prints; the weakest of each is in orange.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSizePolicy, QTableWidget, QTableWidgetItem, QWidget
 
 ROWS = ("images", "recall", "precision")
+WEAKEST = QColor("#c2410c")
 
 
 def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1%}"
+    if value is None:
+        return "–"
+    return "100%" if value == 1 else f"{value:.1%}"  # "100.0%" would not fit a narrow column
 
 
 class PerClassTable(QTableWidget):
@@ -26,6 +29,9 @@ class PerClassTable(QTableWidget):
         self.setVerticalHeaderLabels(list(ROWS))
         self.verticalHeaderItem(1).setToolTip("of the true digits d, the share the model read as d")
         self.verticalHeaderItem(2).setToolTip("of the digits the model read as d, the share that were d")
+        font = QFont(self.font())
+        font.setPixelSize(12)
+        self.setFont(font)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -50,8 +56,7 @@ class PerClassTable(QTableWidget):
             for digit, value in enumerate(values):
                 item = QTableWidgetItem(text(value))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                if weakest is not None and value == weakest:
-                    font = QFont(self.font())
-                    font.setBold(True)
-                    item.setFont(font)
+                if weakest is not None and value == weakest:  # coloured, not bold: bold would not fit
+                    item.setForeground(WEAKEST)
+                    item.setToolTip(f"the weakest {ROWS[row]}")
                 self.setItem(row, digit, item)

@@ -39,7 +39,9 @@ class EvaluationWorker(QThread):
         """Evaluate on `split` when given, else on MNIST's test split read from `data_dir` (never downloaded:
         the tab says where MNIST is missing instead). The model is copied here, on the calling thread."""
         super().__init__()
-        self.model = copy.deepcopy(model).cpu().eval()
+        # channels_last, as the engine trains it: the test pass's inputs are channels_last, and oneDNN then skips a
+        # layout conversion around every convolution (about 30% faster here).
+        self.model = copy.deepcopy(model).cpu().eval().to(memory_format=torch.channels_last)
         self.data_dir, self.split, self.set_name = data_dir, split, set_name
         self.stop_event = threading.Event()
 

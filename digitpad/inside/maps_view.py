@@ -178,7 +178,8 @@ class FeatureMapsView(QWidget):
         bold = QFont(self._caption_font)
         bold.setBold(True)
         height = self._caption_height()
-        edge = QPen(EDGE_COLOR, 1)
+        dirty = event.rect()
+        edges = []
         for index, block in enumerate(self.blocks):
             top = self._captions[index]
             painter.setFont(bold)
@@ -190,18 +191,21 @@ class FeatureMapsView(QWidget):
             painter.drawText(QRect(MARGIN + title_width, top, self.width(), height), Qt.AlignmentFlag.AlignVCenter,
                              block.detail)
             for channel, rect in enumerate(self._rects[index]):
+                if not dirty.intersects(rect):  # in a scroll area, most of the view is out of sight
+                    continue
                 image = block.images[channel] if channel < len(block.images) else None
                 if image is None:
                     painter.fillRect(rect, EMPTY_COLOR)
                 else:
                     painter.drawImage(rect, image)  # no smoothing: each pixel of the map stays a square
-                painter.setPen(edge)
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.drawRect(rect.adjusted(-1, -1, 0, 0))
+                edges.append(rect.adjusted(-1, -1, 0, 0))
                 if block.tile_labels:
                     painter.setPen(QColor("white"))
                     painter.drawText(rect.adjusted(2, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
                                      block.tile_labels[channel])
+        painter.setPen(QPen(EDGE_COLOR, 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRects(edges)
         if self.selected is not None:
             painter.setPen(QPen(FRAME_COLOR, 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
