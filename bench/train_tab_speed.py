@@ -95,7 +95,8 @@ def run_tab(args, data_dir: str) -> dict:
     worst_at, worst = max(ticks, key=lambda t: t[1])
     return {"wall": wall, "epochs": sum(e.seconds for e in result.history), "final": result.final.test_accuracy,
             "load": result.load_seconds, "p95": late[int(len(late) * 0.95)], "max": worst, "max_at": worst_at,
-            "ticks": len(late), "snapshots": len(snapshots)}
+            "ticks": len(late), "snapshots": len(snapshots),
+            "snapshot_seconds": sum(snapshot.seconds for snapshot in tab.filters.snapshots)}
 
 
 def main() -> int:
@@ -133,8 +134,10 @@ def main() -> int:
           f"{tab['load']:.2f} s); final test accuracy {tab['final']:.2%}")
     if not args.skip_cli:
         print(f"tab / CLI:     {tab['epochs'] / cli['epochs']:.3f} (time in epochs)")
-    print(f"filter view:   off" if args.no_filter_view else
-          f"filter view:   on, {tab['snapshots']} snapshots (before training and after each epoch)")
+    print("filter view:   off" if args.no_filter_view else
+          f"filter view:   on, {tab['snapshots']} snapshots (before training and after each epoch), taken in the "
+          f"training thread in {tab['snapshot_seconds'] * 1000:.0f} ms in all "
+          f"({tab['snapshot_seconds'] / tab['epochs']:.2%} of the time in epochs)")
     print(f"GUI event loop, {TICK_MS} ms timer from Start to the end ({tab['ticks']} ticks): lateness p95 "
           f"{tab['p95'] * 1000:.1f} ms, max {tab['max'] * 1000:.1f} ms at {tab['max_at']:.2f} s after Start")
     return 0

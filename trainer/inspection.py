@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,14 +172,16 @@ class Snapshot:
     image: np.ndarray        # the fixed digit, 28 x 28 in [0, 1]
     maps: np.ndarray         # the first block's feature maps of that digit, C x H x W
     block: str               # the first block's name and shape, for the view's caption
+    seconds: float = 0.0     # how long taking it took (in the training thread, for the Train tab)
 
 
 def take_snapshot(model: nn.Module, epoch: int, image: np.ndarray | torch.Tensor) -> Snapshot:
     """The first layer's filters and the first block's maps of `image`, from a CPU copy of `model` (which may be
     training on a GPU, and is left as it was); a few milliseconds for the seed Net."""
+    started = time.perf_counter()
     probe = FeatureProbe(copy.deepcopy(model).cpu())
     activations = probe.run(image)
     block = probe.blocks[0]
     shape = "x".join(str(size) for size in block.output)
     return Snapshot(epoch, first_filters(model), activations.image, activations.maps[0],
-                    f"{block.name} ({shape}, receptive field {block.receptive_field})")
+                    f"{block.name} ({shape}, receptive field {block.receptive_field})", time.perf_counter() - started)

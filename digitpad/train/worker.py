@@ -95,8 +95,11 @@ class TrainWorker(QThread):
         if self.snapshot_error is not None:
             return
         try:
+            started = time.perf_counter()
             if self._digit is None:  # the job has loaded MNIST by now: the folder is known to be good
                 self._digit = load_test_split(self.config.data_dir, download=False).images[SNAPSHOT_DIGIT, 0]
-            self.snapshotTaken.emit(take_snapshot(model, epoch, self._digit))
+            snapshot = take_snapshot(model, epoch, self._digit)
+            snapshot.seconds = time.perf_counter() - started  # all it cost the training, reading the digit included
+            self.snapshotTaken.emit(snapshot)
         except Exception as error:  # a view of the training must never end the training
             self.snapshot_error = f"{type(error).__name__}: {error}"
