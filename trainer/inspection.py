@@ -176,10 +176,13 @@ class Snapshot:
 
 
 def take_snapshot(model: nn.Module, epoch: int, image: np.ndarray | torch.Tensor) -> Snapshot:
-    """The first layer's filters and the first block's maps of `image`, from a CPU copy of `model` (which may be
-    training on a GPU, and is left as it was); a few milliseconds for the seed Net."""
+    """The first layer's filters and the first block's maps of `image`; a few milliseconds for the seed Net.
+
+    A model on the CPU is read in place (forward passes in eval mode with hooks held for the pass: nothing in it
+    changes, its mode is restored); one training on a GPU is copied to the CPU first."""
     started = time.perf_counter()
-    probe = FeatureProbe(copy.deepcopy(model).cpu())
+    on_cpu = all(parameter.device.type == "cpu" for parameter in model.parameters())
+    probe = FeatureProbe(model if on_cpu else copy.deepcopy(model).cpu())
     activations = probe.run(image)
     block = probe.blocks[0]
     shape = "x".join(str(size) for size in block.output)
