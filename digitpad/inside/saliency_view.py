@@ -164,8 +164,8 @@ class SaliencyView(QWidget):
                 relay.finished.emit(request, attribute(model, image, target, key), key)
             except Exception as error:  # never lose the app over an explanation
                 relay.finished.emit(request, None, f"{METHODS[key].title} failed: {type(error).__name__}: {error}")
-        threading.Thread(target=work, name=f"digitpad-{key}", daemon=True).start()
         self._pending = (key, target)
+        threading.Thread(target=work, name=f"digitpad-{key}", daemon=True).start()
 
     @Slot(int, object, str)
     def _on_finished(self, request: int, values, message: str) -> None:
