@@ -10,15 +10,19 @@ from PySide6.QtGui import QIcon, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSizePolicy, QTabWidget, QWidget
 
 from trainer.checkpoint import CheckpointError, models_dir
+from trainer.export import missing_extra_message, missing_modules
 
 from . import asset_path, builtin_checkpoint_path
 from .draw.tab import DrawTab
+from .evaluate.tab import EvaluateTab
+from .export_worker import ExportWorker
 from .reading.images import ImageError, load_image
 from .reading.predictor import Predictor
 from .train.tab import TrainTab
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm);;All files (*)"
 MODEL_FILTER = "digitpad checkpoints (*.pt);;All files (*)"
+ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -35,6 +39,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.draw_tab, "Draw")
         self.tabs.addTab(self._build_train_tab(), "Train")
+        self.tabs.addTab(self._build_evaluate_tab(), "Evaluate")
+        self.export_worker: ExportWorker | None = None
         self.setCentralWidget(self.tabs)
 
         # Permanent, so that passing messages ("Opened ...") never hide which model is answering.
@@ -56,9 +62,20 @@ class MainWindow(QMainWindow):
         self.train_tab.modelReady.connect(self.use_model)
         return self.train_tab
 
+    def _build_evaluate_tab(self) -> QWidget:
+        self.evaluate_tab = EvaluateTab(self)
+        # It reads MNIST from the Train tab's data folder; a test digit clicked there opens in the Draw tab.
+        self.evaluate_tab.set_data_dir(self.train_tab.settings.data_dir())
+        self.train_tab.settings.dataDirChanged.connect(self.evaluate_tab.set_data_dir)
+        self.evaluate_tab.digitChosen.connect(self.open_digit)
+        return self.evaluate_tab
+
     def closeEvent(self, event) -> None:
         # A run in progress is stopped and its thread joined before the window goes; its best epoch is kept.
         self.train_tab.shutdown()
+        self.evaluate_tab.shutdown()
+        if self.export_worker is not None:
+            self.export_worker.wait()  # a file half written would be a temporary one, but let it finish
         super().closeEvent(event)
 
     def _build_menus(self) -> None:
@@ -72,6 +89,8 @@ class MainWindow(QMainWindow):
         self.reset_model_action = file_menu.addAction("&Reset to the built-in model")
         self.reset_model_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
         self.reset_model_action.triggered.connect(self.reset_model)
+        self.export_action = file_menu.addAction("&Export to ONNX...")
+        self.export_action.triggered.connect(self.choose_export)
         file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))  # named: Windows has no standard Quit key
@@ -89,6 +108,7 @@ class MainWindow(QMainWindow):
         # Only now, with nothing left to fail, does the new model answer, and the bar name it.
         self.predictor = predictor
         self.draw_tab.set_predictor(predictor)
+        self.evaluate_tab.set_model(predictor.model, predictor.description())
         self.model_label.setText(description)
         self.model_label.setToolTip(f"{description}\n{predictor.path}")
         if predictor.notes:
@@ -104,6 +124,42 @@ class MainWindow(QMainWindow):
         if path:
             self.use_model(path)
 
+    def choose_export(self) -> None:
+        missing = missing_modules(load=False)
+        if missing:
+            self.show_error("Could not export the model", missing_extra_message(missing))
+            return
+        start = Path.home() / f"{'digitpad-seed' if self.predictor.is_builtin else self.predictor.path.stem}.onnx"
+        path, _ = QFileDialog.getSaveFileName(self, "Export the model to ONNX", str(start), ONNX_FILTER)
+        if path:
+            self.export_model(path, force=True)  # the dialog has asked before replacing a file
+
+    def export_model(self, path: str | os.PathLike, force: bool = False) -> ExportWorker | None:
+        """Export the model in use to ONNX in a background thread; the status bar or an error box says how it
+        went. None when an export is already under way."""
+        if self.export_worker is not None:
+            return None
+        worker = ExportWorker(self.predictor.model, self.predictor.meta, path, self.train_tab.settings.data_dir(),
+                              force)
+        worker.done.connect(lambda message: self.statusBar().showMessage(message, 20000))
+        worker.failed.connect(self._on_export_failed)
+        worker.finished.connect(self._on_export_finished)
+        self.export_worker = worker
+        self.export_action.setEnabled(False)
+        self.statusBar().showMessage(f"Exporting to {Path(path).name} and checking it with ONNX Runtime...")
+        worker.start()
+        return worker
+
+    def _on_export_failed(self, message: str) -> None:
+        self.statusBar().clearMessage()
+        self.show_error("Could not export the model", message)
+
+    def _on_export_finished(self) -> None:
+        worker, self.export_worker = self.export_worker, None
+        worker.wait()
+        worker.deleteLater()
+        self.export_action.setEnabled(True)
+
     # ----- images -------------------------------------------------------------------------------------------
     def open_image(self, path: str | os.PathLike) -> bool:
         """Show an image file on the canvas and read it; on an unreadable file say why and change nothing."""
@@ -116,6 +172,11 @@ class MainWindow(QMainWindow):
         self.draw_tab.show_picture(grey)
         self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
         return True
+
+    def open_digit(self, image) -> None:
+        """Read a 28 x 28 digit (an MNIST test image from the Evaluate tab) in the Draw tab, as if it was opened."""
+        self.tabs.setCurrentWidget(self.draw_tab)
+        self.draw_tab.show_picture(image)
 
     def choose_image(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open image", str(Path.home()), IMAGE_FILTER)

@@ -19,6 +19,7 @@ from digitpad.app import MainWindow
 from digitpad.draw.canvas import DrawingCanvas
 from digitpad.draw.confidence import ConfidenceBars
 from digitpad.draw.preview import NetInputPreview
+from trainer.checkpoint import weights_digest
 
 from .drawing import ONE, SEVEN, ZERO, drag, line, move, press, release
 
@@ -45,7 +46,7 @@ def error_boxes(window):
 def test_the_window_has_a_title_an_icon_both_tabs_and_names_its_model(window):
     assert window.windowTitle() == "digitpad" and not window.windowIcon().isNull()
     tabs = window.findChild(QTabWidget)
-    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Draw", "Train"]
+    assert [tabs.tabText(i) for i in range(tabs.count())][:3] == ["Draw", "Train", "Evaluate"]
     assert min(canvas_of(window).width(), canvas_of(window).height()) >= 280
     assert window.findChild(QPushButton, "clear") is not None
     status = window.findChild(QLabel, "modelLabel").text()
@@ -57,7 +58,7 @@ def test_the_file_menu_offers_images_models_reset_and_quit_with_shortcuts(window
     entries = {action.text().replace("&", ""): action.shortcut().toString()
                for action in file_menu.actions() if not action.isSeparator()}
     assert entries == {"Open image...": "Ctrl+O", "Open model...": "Ctrl+Shift+O",
-                       "Reset to the built-in model": "Ctrl+Shift+R", "Quit": "Ctrl+Q"}
+                       "Reset to the built-in model": "Ctrl+Shift+R", "Export to ONNX...": "", "Quit": "Ctrl+Q"}
 
 
 def test_a_bad_model_given_at_start_is_reported_and_the_built_in_one_used(qtbot, tmp_path):
@@ -255,9 +256,7 @@ def shifted_checkpoint(path):
     weight = payload["state_dict"]["classifier.0.weight"]
     payload["state_dict"]["classifier.0.weight"] = torch.roll(weight, 1, dims=0)
     payload["meta"]["test_accuracy"] = 0.1234
-    from trainer.checkpoint import weights_digest
-
-    payload["weights_sha256"] = weights_digest(payload["state_dict"])  # a deliberate change, not damage
+    payload["weights_sha256"] = weights_digest(payload["state_dict"])  # a sound file, of another model
     torch.save(payload, path)
 
 

@@ -46,6 +46,32 @@ def test_events_come_in_order_and_the_run_learns(fake, tmp_path):
         assert torch.equal(saved.model.state_dict()[name], tensor)
 
 
+def test_the_epoch_model_callback_sees_the_kept_model_before_training_and_after_each_epoch(fake):
+    train_split, test_split = fake[0].head(192), fake[1].head(64)
+    seen, order = [], []
+
+    def on_epoch_model(epoch, model):
+        seen.append((epoch, threading.current_thread(), model.training,
+                     model.features[0][0].weight.detach().clone()))
+        order.append(f"model {epoch}")
+
+    def on_event(event):
+        if isinstance(event, EpochEnd):
+            order.append(f"event {event.epoch}")
+
+    result = train(TrainConfig(epochs=2, batch_size=64, ema_decay=0.9), train_split, test_split, on_event=on_event,
+                   on_epoch_model=on_epoch_model)
+    assert [epoch for epoch, *_ in seen] == [0, 1, 2]
+    assert order == ["model 0", "model 1", "event 1", "model 2", "event 2"]  # each snapshot before its event
+    assert all(thread is threading.current_thread() and not training for _, thread, training, _ in seen)
+    assert torch.equal(seen[-1][3], result.model.features[0][0].weight)  # the kept (averaged) model
+    assert not torch.equal(seen[0][3], seen[-1][3])
+    # Looking at the model changes nothing: the same run without the callback trains the same weights.
+    plain = train(TrainConfig(epochs=2, batch_size=64, ema_decay=0.9), train_split, test_split).model
+    for name, tensor in plain.state_dict().items():
+        assert torch.equal(result.model.state_dict()[name], tensor), name
+
+
 def test_the_kept_model_is_the_moving_average_of_the_weights(fake):
     train_split, test_split = fake
     plain = train(TrainConfig(epochs=2, batch_size=64, ema_decay=0.0), train_split, test_split).model

@@ -2,6 +2,7 @@
 
 import time
 
+import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import Qt
@@ -11,12 +12,14 @@ from digitpad import builtin_checkpoint_path
 from digitpad.train.charts import TrainingCharts
 from digitpad.train.data_banner import DataBanner
 from digitpad.train.epoch_table import EpochTable
+from digitpad.train.filter_view import FilterView
 from digitpad.train.run_panel import RunPanel
 from digitpad.train.settings import SettingsForm
 from digitpad.train.tab import TrainTab
 from trainer.checkpoint import load_checkpoint, models_dir
 from trainer.config import EpochEnd, RunStarted, TrainConfig
 from trainer.data import DataError
+from trainer.inspection import Snapshot
 from trainer.job import JobResult
 
 from .fake_mnist import write_fake_mnist
@@ -139,6 +142,39 @@ def test_the_charts_and_the_table_show_one_point_and_one_row_per_epoch(qtbot):
     assert charts.testAccuracy.count() == 0 and charts.runningLoss.count() == 0
 
 
+def snapshot(epoch: int) -> Snapshot:
+    rng = np.random.default_rng(epoch)
+    return Snapshot(epoch, rng.normal(size=(16, 3, 3)).astype(np.float32), np.zeros((28, 28), np.float32),
+                    rng.random((16, 26, 26), dtype=np.float32), "features.0 (16x26x26, receptive field 3)")
+
+
+def tile(view: FilterView, row: int, channel: int) -> bytes:
+    return bytes(view.tiles.blocks[row].images[channel].constBits())
+
+
+def test_the_filter_view_follows_new_epochs_and_replays_old_ones(qtbot):
+    view = FilterView()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    view.reset(3)
+    assert not view.slider.isEnabled() and view.tiles.blocks == []
+    for epoch in range(3):
+        view.add_snapshot(snapshot(epoch))
+    assert [row.channels for row in view.tiles.blocks] == [1, 16, 16]
+    assert view.slider.maximum() == 2 and view.slider.value() == 2 and view.shown.epoch == 2
+    assert view.epoch_label.text() == "epoch 2 of 3"
+    latest = tile(view, 1, 0)
+    view.slider.setValue(0)  # replaying: a new epoch does not pull the slider away
+    assert view.shown.epoch == 0 and view.epoch_label.text() == "before training" and tile(view, 1, 0) != latest
+    view.add_snapshot(snapshot(3))
+    assert view.shown.epoch == 0 and view.slider.maximum() == 3
+    view.slider.setValue(3)
+    assert view.epoch_label.text() == "epoch 3 of 3"
+    view.reset(5)
+    assert view.snapshots == [] and view.slider.maximum() == 0
+
+
 # ----- the tab, running jobs -----------------------------------------------------------------------------------
 def test_a_run_end_to_end(tab, fake_dir, qtbot):
     configure(tab, fake_dir, epochs=2)
@@ -163,6 +199,11 @@ def test_a_run_end_to_end(tab, fake_dir, qtbot):
     assert result.checkpoint.name.endswith(f"-{result.final.test_accuracy * 100:.2f}.pt")
     assert sorted(models_dir().iterdir()) == [result.checkpoint]
     assert load_checkpoint(result.checkpoint).test_accuracy == result.final.test_accuracy
+    filters = tab.findChild(QWidget, "filterView")
+    assert [s.epoch for s in filters.snapshots] == [0, 1, 2] and filters.epoch_label.text() == "epoch 2 of 2"
+    trained = load_checkpoint(result.checkpoint).model.features[0][0].weight.detach()[:, 0].numpy()
+    assert np.array_equal(filters.snapshots[-1].filters, trained)
+    assert not np.array_equal(filters.snapshots[0].filters, trained)
     assert use_model.isEnabled()
     with qtbot.waitSignal(tab.modelReady, timeout=1000) as signal:
         click(qtbot, use_model)

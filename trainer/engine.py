@@ -68,10 +68,16 @@ def ema_with_warm_up(decay: float):
 def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
           on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None,
           checkpoint_path: str | Path | None = None, initial_state: dict | None = None,
-          checkpoint_meta: dict | None = None, validation_split: MnistSplit | None = None) -> RunResult:
+          checkpoint_meta: dict | None = None, validation_split: MnistSplit | None = None,
+          on_epoch_model: Callable[[int, torch.nn.Module], None] | None = None) -> RunResult:
     """Run `config` on the splits; see the module's docstring. `initial_state` starts from trained weights
     (fine-tuning); `checkpoint_meta` is added to every checkpoint's metadata; `validation_split` (images held out
-    of training) is measured after each epoch too."""
+    of training) is measured after each epoch too.
+
+    `on_epoch_model(epoch, model)` is called in this thread with the kept model (in eval mode, on the training
+    device) once before training (epoch 0: the starting weights) and after each epoch, once it is tested and
+    saved, before its EpochEnd event. It may read the model (the Train tab's filter view takes a snapshot) but
+    must not change it, and whatever time it takes is the run's: keep it to milliseconds."""
     config.check()
     emit = on_event or (lambda event: None)
     stop = stop or threading.Event()
@@ -114,6 +120,8 @@ def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
     result = RunResult()
     started = time.perf_counter()
     emit(RunStarted(config.epochs, batches, n, len(test_split), device.type, "bf16" if dtype else "fp32"))
+    if on_epoch_model is not None:
+        on_epoch_model(0, kept.eval())
     try:
         for epoch in range(1, config.epochs + 1):
             epoch_started = time.perf_counter()
@@ -172,6 +180,8 @@ def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
             if path is not None:
                 save_checkpoint(path, kept, config, result.history, extra_meta=checkpoint_meta)
                 result.checkpoint = path
+            if on_epoch_model is not None:
+                on_epoch_model(epoch, kept)
             emit(event)
     except Stopped:
         result.stopped = True

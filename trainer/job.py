@@ -60,8 +60,10 @@ def default_checkpoint_path(config: TrainConfig) -> Path:
 
 
 def run_job(config: TrainConfig, out: str | Path | None = None, on_event: Callable[[Event], None] | None = None,
-            stop: threading.Event | None = None, force: bool = False, download: bool = True) -> JobResult:
+            stop: threading.Event | None = None, force: bool = False, download: bool = True,
+            on_epoch_model: Callable[[int, torch.nn.Module], None] | None = None) -> JobResult:
     """Train as `config` says and save to `out` (or a new file in the per-user models folder).
+    `on_epoch_model(epoch, model)` goes to the engine's `train` (see there): the model after each epoch.
 
     Raises ConfigError, ValueError (bad device, `out` not writable or in the way), DataError and the engine's
     Diverged, each with a message for the person; a stop is not an error (`stopped` in the result).
@@ -81,7 +83,7 @@ def run_job(config: TrainConfig, out: str | Path | None = None, on_event: Callab
         return JobResult(stopped=True, load_seconds=load_seconds, train_images=len(train_split))
 
     result = train(config, train_split, test_split, on_event=on_event, stop=stop, checkpoint_path=path,
-                   validation_split=validation)
+                   validation_split=validation, on_epoch_model=on_epoch_model)
     checkpoint = result.checkpoint
     if checkpoint is not None:
         # "Not sure" is calibrated for the model kept, on data it never trained on, and saved with it.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPalette
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 ACCENT_COLOR = QColor("#2f7de1")
@@ -21,6 +21,10 @@ def format_percent(probability: float) -> str:
 
 
 class ConfidenceBars(QWidget):
+    """Signals `digitClicked(digit)` when a digit's row is clicked (to explain that digit in the inside view)."""
+
+    digitClicked = Signal(int)
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("confidence")
@@ -43,6 +47,17 @@ class ConfidenceBars(QWidget):
 
     def sizeHint(self) -> QSize:
         return QSize(260, ROW_HEIGHT * 10)
+
+    def digit_at(self, y: float) -> int | None:
+        """The digit whose row is at height `y` (widget coordinates), or None below the rows."""
+        row = int(y // ROW_HEIGHT)
+        return row if 0 <= y and row < 10 else None
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        digit = self.digit_at(event.position().y())
+        if digit is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.digitClicked.emit(digit)
+        super().mousePressEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)

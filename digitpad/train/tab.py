@@ -2,7 +2,8 @@
 
 The tab builds its parts and wires their signals; the parts know nothing of each other (napari's layer
 controls are the model): the settings form, the run panel, the MNIST-folder banner, the charts, the epoch
-table and the worker that runs `trainer.job.run_job`, the same training job as `trainer train`.
+table, the filter view (the first layer's filters, epoch by epoch) and the worker that runs
+`trainer.job.run_job`, the same training job as `trainer train`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .. import builtin_checkpoint_path
 from .charts import TrainingCharts
 from .data_banner import DataBanner
 from .epoch_table import EpochTable
+from .filter_view import FilterView
 from .run_panel import RunPanel
 from .settings import SettingsForm
 from .worker import BatchProgress, TrainWorker
@@ -34,6 +36,7 @@ class TrainTab(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.batch_update_interval = 0.2  # seconds between batch-group updates from the worker
+        self.take_snapshots = True  # feed the filter view (off only to measure what it costs)
         self.worker: TrainWorker | None = None
         self.last_result: JobResult | None = None
         self.last_error: str | None = None
@@ -43,14 +46,21 @@ class TrainTab(QWidget):
         self.banner = DataBanner(self)
         self.charts = TrainingCharts(self)
         self.table = EpochTable(self)
+        self.filters = FilterView(self)
         self.run_panel.status.setText(f"Ready to train the {DEFAULT_MODEL} net "
                                       f"({count_parameters(build_model(DEFAULT_MODEL)):,} parameters).")
 
         top = QHBoxLayout()
         top.addWidget(self.settings)
         top.addWidget(self.run_panel, 1)
+        middle = QSplitter(Qt.Horizontal)
+        middle.addWidget(self.charts)
+        middle.addWidget(self.filters)
+        middle.setStretchFactor(0, 3)
+        middle.setStretchFactor(1, 1)
+        middle.setChildrenCollapsible(False)
         splitter = QSplitter(Qt.Vertical)
-        splitter.addWidget(self.charts)
+        splitter.addWidget(middle)
         splitter.addWidget(self.table)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
@@ -96,14 +106,16 @@ class TrainTab(QWidget):
         self.last_result, self.last_error = None, None
         self.charts.reset(config.epochs)
         self.table.reset(config.epochs)
+        self.filters.reset(config.epochs)
         self.run_panel.starting()
         self.settings.set_editable(False)
         self.banner.set_enabled(False)
 
-        worker = TrainWorker(config, self.batch_update_interval)
+        worker = TrainWorker(config, self.batch_update_interval, snapshots=self.take_snapshots)
         worker.runStarted.connect(self._on_run_started)
         worker.batchProgress.connect(self._on_batches)
         worker.epochEnded.connect(self._on_epoch)
+        worker.snapshotTaken.connect(self.filters.add_snapshot)
         worker.jobDone.connect(self._on_done)
         worker.jobFailed.connect(self._on_failed)
         worker.finished.connect(self._on_worker_finished)

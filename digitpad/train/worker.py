@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from PySide6.QtCore import QThread, Signal
 
 from trainer.config import BatchEnd, ConfigError, EpochEnd, RunStarted, TrainConfig
-from trainer.data import DataError
+from trainer.data import DataError, load_test_split
 from trainer.engine import Diverged
+from trainer.inspection import take_snapshot
 from trainer.job import run_job
 
 LOSS_POINTS_PER_EPOCH = 50
+SNAPSHOT_DIGIT = 0  # the test image whose feature maps the filter view follows: MNIST's first, a 7
 
 
 @dataclass
@@ -33,18 +35,26 @@ class BatchProgress:
 
 class TrainWorker(QThread):
     """Runs one training job. Signals, in order: runStarted, then batchProgress and epochEnded as it trains, then
-    exactly one of jobDone (finished or stopped: JobResult.stopped says which) or jobFailed (a message)."""
+    exactly one of jobDone (finished or stopped: JobResult.stopped says which) or jobFailed (a message).
+
+    With `snapshots` on, snapshotTaken carries a trainer.inspection.Snapshot (first filters and the first
+    block's maps of one fixed test digit: numpy arrays of a few kilobytes) of the starting weights, then of
+    every epoch's model, taken in this thread just before epochEnded: a few milliseconds an epoch."""
 
     runStarted = Signal(object)     # trainer.config.RunStarted
     batchProgress = Signal(object)  # BatchProgress
     epochEnded = Signal(object)     # trainer.config.EpochEnd
+    snapshotTaken = Signal(object)  # trainer.inspection.Snapshot
     jobDone = Signal(object)        # trainer.job.JobResult
     jobFailed = Signal(str)         # a message for the person
 
-    def __init__(self, config: TrainConfig, update_interval: float = 0.2):
+    def __init__(self, config: TrainConfig, update_interval: float = 0.2, snapshots: bool = True):
         super().__init__()
         self.config = config
         self.update_interval = update_interval
+        self.snapshots = snapshots
+        self.snapshot_error: str | None = None
+        self._digit = None
         self.stop_event = threading.Event()
         self._batches = 1
         self._points: list[tuple[float, float]] = []
@@ -57,7 +67,8 @@ class TrainWorker(QThread):
     def run(self) -> None:  # the worker thread
         try:
             # The GUI reads the data folder itself and offers a Download button: no download from here.
-            self.jobDone.emit(run_job(self.config, on_event=self._on_event, stop=self.stop_event, download=False))
+            self.jobDone.emit(run_job(self.config, on_event=self._on_event, stop=self.stop_event, download=False,
+                                      on_epoch_model=self._on_epoch_model if self.snapshots else None))
         except (ConfigError, DataError, Diverged, ValueError) as error:
             self.jobFailed.emit(str(error))
         except Exception as error:  # disk full while saving, out of memory...: report, never kill the app
@@ -79,3 +90,16 @@ class TrainWorker(QThread):
                 self._last_emit = now
                 points, self._points = self._points, []
                 self.batchProgress.emit(BatchProgress(event.epoch, event.batch, event.running_loss, points))
+
+    def _on_epoch_model(self, epoch: int, model) -> None:  # the worker thread, once per epoch
+        if self.snapshot_error is not None:
+            return
+        try:
+            started = time.perf_counter()
+            if self._digit is None:  # the job has loaded MNIST by now: the folder is known to be good
+                self._digit = load_test_split(self.config.data_dir, download=False).images[SNAPSHOT_DIGIT, 0]
+            snapshot = take_snapshot(model, epoch, self._digit)
+            snapshot.seconds = time.perf_counter() - started  # all it cost the training, reading the digit included
+            self.snapshotTaken.emit(snapshot)
+        except Exception as error:  # a view of the training must never end the training
+            self.snapshot_error = f"{type(error).__name__}: {error}"

@@ -12,10 +12,11 @@ import sys
 from ..checkpoint import CheckpointError
 from ..data import DataError
 from ..engine import Diverged
+from ..export import ExportError
 from ..text import printable
-from . import evaluate, info, train
+from . import evaluate, export, info, train
 
-COMMANDS = (train, evaluate, info)
+COMMANDS = (train, evaluate, info, export)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as error:
         hint = " Use --data-dir DIR or the DIGITPAD_DATA environment variable." if error.folder_hint else ""
         print(f"trainer: error: {printable(error)}{hint}", file=sys.stderr)
-    except (CheckpointError, Diverged, ValueError, OSError) as error:
+    except (CheckpointError, Diverged, ExportError, ValueError, OSError) as error:
         print(f"trainer: error: {printable(error)}", file=sys.stderr)
     return 1
 

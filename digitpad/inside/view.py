@@ -1,0 +1,150 @@
+"""The inside view: what every convolutional block of the net makes of one 28x28 input, and which pixels counted.
+
+A reusable widget (objectName `insideView`) of three parts that know nothing of each other, wired here: the
+feature maps of every block (maps_view), one map enlarged (tile_detail) and the saliency map (saliency_view,
+objectName `saliency`). The maps are computed by trainer.inspection (pure PyTorch) in one forward pass.
+
+Use:
+    view = InsideView()
+    view.set_model(model)        # any checkpoint's model: its blocks are read from it; the view keeps a copy
+    view.show_input(image)       # 28 x 28 floats in [0, 1], as the net reads them (Prediction.image); None clears
+    view.set_target(digit)       # explain another digit than the answer (a clicked confidence bar); None: the answer
+
+One update (forward pass, live saliency, the tiles' pictures) takes a few milliseconds on the GUI thread: see
+bench/inside_view_speed.py. `updated` is signalled after each.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from trainer.attribution import preload
+from trainer.inspection import Activations, Block, FeatureProbe
+
+from .heatmap import heat_images, value_range
+from .maps_view import BlockTiles, FeatureMapsView
+from .saliency_view import SaliencyView
+from .tile_detail import EnlargedTile
+
+PRELOAD_DELAY_MS = 300
+
+
+def _caption(block: Block, last: bool) -> BlockTiles:
+    channels, height, width = block.output
+    field = block.receptive_field
+    digits = last and channels == 10
+    return BlockTiles(
+        title=block.name,
+        detail=f"{channels} × {height}×{width} · RF {field}×{field}" + (" · one map per digit" if digits else ""),
+        tooltip=f"{block.describe()}\n{channels} feature maps of {height}×{width}; each of their pixels sees a "
+                f"{field}×{field} patch of the input (its receptive field).",
+        channels=channels, tile_labels=[str(d) for d in range(10)] if digits else None)
+
+
+class InsideView(QWidget):
+    updated = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("insideView")
+        self.setAccessibleName("Inside the net")
+        self.model: torch.nn.Module | None = None
+        self.probe: FeatureProbe | None = None
+        self.image: np.ndarray | None = None
+        self.activations: Activations | None = None
+        self._scales: list[tuple[float, float]] = []
+
+        title = QLabel("<b>Feature maps</b> of each block, from the input down to one map per digit",
+                       objectName="insideTitle")
+        title.setWordWrap(True)
+        title.setToolTip("Every tile is one channel's feature map for the current input; colours go from dark blue "
+                         "(lowest in its block) to yellow (highest). Hover over a tile to enlarge it, click to keep "
+                         "it. Hover over a block's name for its layers.")
+        self.maps = FeatureMapsView(self)
+        self.scroll = QScrollArea(self, objectName="featureMapsScroll")
+        self.scroll.setWidget(self.maps)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.enlarged = EnlargedTile(self)
+        self.saliency = SaliencyView(self)
+
+        bottom = QHBoxLayout()  # on top: the saliency map and the enlarged tile
+        bottom.addWidget(self.saliency, 1)
+        bottom.addWidget(self.enlarged)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bottom)
+        layout.addWidget(title)
+        layout.addWidget(self.scroll, 1)  # the tiles take the rest, and scroll when there is not enough
+
+        self.maps.tileHovered.connect(self._on_hover)
+        self.maps.tileClicked.connect(self._on_hover)
+        # Captum's import (half a second) is paid while the window idles, not on the first stroke.
+        QTimer.singleShot(PRELOAD_DELAY_MS, preload)
+
+    # ----- what it shows ------------------------------------------------------------------------------------
+    def set_model(self, model: torch.nn.Module | None) -> None:
+        """Show this model's blocks from now on (the current input again, if any). The view works on a CPU copy,
+        so the caller's model is never hooked and may be used by other threads meanwhile."""
+        if model is None:
+            self.model = self.probe = None
+            self.maps.set_blocks([])
+        else:
+            self.model = copy.deepcopy(model).cpu().eval()
+            self.probe = FeatureProbe(self.model)
+            rows = [BlockTiles("input", "1 × 28×28 · what the net reads", "The 28×28 picture the net receives "
+                               "(after preprocessing, before normalizing).", 1)]
+            rows += [_caption(block, i == len(self.probe.blocks) - 1) for i, block in enumerate(self.probe.blocks)]
+            self.maps.set_blocks(rows)
+        self.saliency.set_model(self.model)
+        self.show_input(self.image)
+
+    def show_input(self, image: np.ndarray | None) -> None:
+        """Feature maps and saliency for a 28 x 28 input in [0, 1] (None: nothing drawn)."""
+        self.image = None if image is None else np.asarray(image, dtype=np.float32).reshape(28, 28)
+        if self.probe is None or self.image is None:
+            self.activations, self._scales = None, []
+            self.maps.set_images([[] for _ in self.maps.blocks])
+            self.saliency.show_input(self.image if self.probe is not None else None, None)
+        else:
+            self.activations = self.probe.run(self.image)
+            stacks = [self.activations.image[None]] + self.activations.maps
+            self._scales = [(0.0, 1.0)] + [value_range(maps) for maps in self.activations.maps]
+            self.maps.set_images([heat_images(maps, low, high, "viridis" if index else "grey")
+                                  for index, (maps, (low, high)) in enumerate(zip(stacks, self._scales))])
+            self.saliency.show_input(self.image, self.activations.digit)
+        self._show_enlarged()
+        self.updated.emit()
+
+    def set_target(self, digit: int | None) -> None:
+        """Explain `digit` in the saliency map (a bar clicked in the Draw tab), or the answer when None."""
+        self.saliency.set_target(digit)
+
+    def block_count(self) -> int:
+        """The convolutional blocks shown (the input row not counted)."""
+        return 0 if self.probe is None else len(self.probe.blocks)
+
+    # ----- the enlarged tile --------------------------------------------------------------------------------
+    @Slot(int, int)
+    def _on_hover(self, block: int, channel: int) -> None:
+        self._show_enlarged(None if block < 0 else (block, channel))
+
+    def _show_enlarged(self, tile: tuple[int, int] | None = None) -> None:
+        tile = tile or self.maps.selected
+        if tile is None or self.activations is None:
+            self.enlarged.clear("Hover over a tile to enlarge it; click to keep it here." if self.activations
+                                else "")
+            return
+        block, channel = tile
+        values = self.activations.image if block == 0 else self.activations.maps[block - 1][channel]
+        row = self.maps.blocks[block]
+        name = f"{row.title}, channel {channel} of {row.channels}"
+        if row.tile_labels:
+            name += f" (digit {row.tile_labels[channel]})"
+        self.enlarged.show_tile(row.images[channel], name, float(values.min()), float(values.max()),
+                                self._scales[block], "pixels" if block == 0 else "activations")
