@@ -9,13 +9,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from digitpad.reading.personal import PersonalSetError
+
 from ..checkpoint import CheckpointError
 from ..data import DataError
 from ..engine import Diverged
 from ..text import printable
-from . import evaluate, info, train
+from . import evaluate, finetune, info, train
 
-COMMANDS = (train, evaluate, info)
+COMMANDS = (train, finetune, evaluate, info)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as error:
         hint = " Use --data-dir DIR or the DIGITPAD_DATA environment variable." if error.folder_hint else ""
         print(f"trainer: error: {printable(error)}{hint}", file=sys.stderr)
-    except (CheckpointError, Diverged, ValueError, OSError) as error:
+    except (CheckpointError, PersonalSetError, Diverged, ValueError, OSError) as error:
         print(f"trainer: error: {printable(error)}", file=sys.stderr)
     return 1
 
