@@ -122,3 +122,15 @@ def test_the_mix_oversamples_the_personal_samples_to_their_share(tmp_path):
     mixed = mix(splits.learn, mnist, mnist_images=300, personal_share=0.25, seed=0)
     personal_count = int((mixed.labels != 9).sum())
     assert len(mixed) - personal_count == 300 and personal_count == 100  # 4 samples x 25 = a quarter
+
+
+def test_reading_again_rereads_only_changed_files_but_sees_every_change(tmp_path):
+    personal = write_personal_set(tmp_path, per_digit=2, digits=[6])
+    first = personal.load()
+    assert len(first) == 2
+    changed = personal.samples(6)[1].path
+    changed.write_bytes(b"overwritten by something else")
+    again = personal.load()
+    assert len(again) == 1 and [path for path, _ in again.skipped] == [changed]
+    personal.add(6, drawn_digit(6, np.random.default_rng(5)))
+    assert len(personal.load()) == 2 and np.array_equal(personal.load().images[0], first.images[0])

@@ -137,6 +137,9 @@ class PersonalSet:
 
     def __init__(self, folder: str | os.PathLike | None = None):
         self.folder = resolve_personal_dir(folder)
+        # What `load` made of each file, by its size and modification time: reading the set again after a save
+        # or with another model reads only the files that changed.
+        self._read: dict[Path, tuple[tuple[int, int], np.ndarray | None, str]] = {}
 
     def digit_folder(self, digit: int) -> Path:
         return self.folder / str(digit)
@@ -193,26 +196,41 @@ class PersonalSet:
     def load(self) -> PersonalData:
         """Every readable sample, preprocessed as the pad does; unreadable files are listed in `skipped`."""
         images, labels, paths, skipped = [], [], [], []
+        read = {}
         for sample in self.samples():
             try:
-                if sample.path.stat().st_size == 0:
-                    skipped.append((sample.path, "an empty file (0 bytes)"))
-                    continue
-                image = preprocess(load_image(sample.path))
-            except ImageError as error:
-                skipped.append((sample.path, _reason(error, sample.path)))
+                status = sample.path.stat()
+            except OSError as error:  # deleted meanwhile, or not ours to read
+                skipped.append((sample.path, f"could not be read ({error.strerror or error})"))
                 continue
-            except (ValueError, OSError) as error:
-                skipped.append((sample.path, f"could not be read ({error})"))
-                continue
+            key = (status.st_mtime_ns, status.st_size)
+            cached = self._read.get(sample.path)
+            image, why = cached[1:] if cached is not None and cached[0] == key else _read_sample(sample.path, key)
+            read[sample.path] = (key, image, why)
             if image is None:
-                skipped.append((sample.path, "holds no ink (a blank picture)"))
+                skipped.append((sample.path, why))
                 continue
             images.append(image)
             labels.append(sample.digit)
             paths.append(sample.path)
+        self._read = read
         stacked = np.stack(images) if images else np.zeros((0, 28, 28), np.float32)
         return PersonalData(stacked.astype(np.float32), np.array(labels, np.int64), paths, skipped)
+
+
+def _read_sample(path: Path, key: tuple[int, int]) -> tuple[np.ndarray | None, str]:
+    """(the 28x28 image, "") or (None, why it could not be read)."""
+    if key[1] == 0:
+        return None, "an empty file (0 bytes)"
+    try:
+        image = preprocess(load_image(path))
+    except ImageError as error:
+        return None, _reason(error, path)
+    except (ValueError, OSError) as error:
+        return None, f"could not be read ({error})"
+    if image is None:
+        return None, "holds no ink (a blank picture)"
+    return image, ""
 
 
 def _reason(error: ImageError, path: Path) -> str:
