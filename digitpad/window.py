@@ -1,4 +1,5 @@
-"""The main window: the Draw and Train tabs, the File menu, and a status bar naming the model in use."""
+"""The main window: the Draw, Train and My handwriting tabs, the File menu, and a status bar naming the model in
+use."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from trainer.checkpoint import CheckpointError, models_dir
 
 from . import asset_path, builtin_checkpoint_path
 from .draw.tab import DrawTab
+from .personal.collector import SampleCollector
+from .personal.notice import SaveNotice
+from .personal.tab import HandwritingTab
+from .reading.personal import PersonalSet
 from .reading.images import ImageError, load_image
 from .reading.predictor import Predictor
 from .train.tab import TrainTab
@@ -35,6 +40,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.draw_tab, "Draw")
         self.tabs.addTab(self._build_train_tab(), "Train")
+        self.tabs.addTab(self._build_handwriting_tab(), "My handwriting")
         self.setCentralWidget(self.tabs)
 
         # Permanent, so that passing messages ("Opened ...") never hide which model is answering.
@@ -43,6 +49,12 @@ class MainWindow(QMainWindow):
         self.model_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.model_label.setMinimumWidth(120)
         self.statusBar().addPermanentWidget(self.model_label, 1)
+        # Digit keys on the canvas save samples; the notice ("saved as a 7 ... Undo") sits left of the model.
+        self.save_notice = SaveNotice(self)
+        self.statusBar().insertPermanentWidget(0, self.save_notice)
+        self.collector = SampleCollector(self.draw_tab.canvas, self.personal_set, self.save_notice, self)
+        self.collector.sampleSaved.connect(self.handwriting_tab.set_changed)
+        self.collector.sampleRemoved.connect(self.handwriting_tab.set_changed)
         self._build_menus()
 
         self.predictor: Predictor | None = None
@@ -56,9 +68,17 @@ class MainWindow(QMainWindow):
         self.train_tab.modelReady.connect(self.use_model)
         return self.train_tab
 
+    def _build_handwriting_tab(self) -> QWidget:
+        self.personal_set = PersonalSet()  # $DIGITPAD_PERSONAL, else personal/ in the per-user data folder
+        self.handwriting_tab = HandwritingTab(self.personal_set, self)
+        self.handwriting_tab.modelReady.connect(self.use_model)
+        self.train_tab.settings.dataDirChanged.connect(self.handwriting_tab.set_data_dir)
+        return self.handwriting_tab
+
     def closeEvent(self, event) -> None:
         # A run in progress is stopped and its thread joined before the window goes; its best epoch is kept.
         self.train_tab.shutdown()
+        self.handwriting_tab.shutdown()
         super().closeEvent(event)
 
     def _build_menus(self) -> None:
@@ -89,6 +109,7 @@ class MainWindow(QMainWindow):
         # Only now, with nothing left to fail, does the new model answer, and the bar name it.
         self.predictor = predictor
         self.draw_tab.set_predictor(predictor)
+        self.handwriting_tab.set_predictor(predictor)
         self.model_label.setText(description)
         self.model_label.setToolTip(f"{description}\n{predictor.path}")
         if predictor.notes:
