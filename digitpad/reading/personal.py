@@ -187,6 +187,8 @@ class PersonalSet:
         try:
             with os.fdopen(handle, "wb") as file:
                 file.write(removed.data)
+                file.flush()
+                os.fsync(file.fileno())
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
