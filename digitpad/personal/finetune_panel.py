@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QVBoxLayout
 
 from trainer.finetune import FinetuneResult, PhaseStarted
-from trainer.text import format_duration, printable
+from trainer.text import format_duration, short_path
 
 
 def _change(before: float | None, after: float | None, digits: int) -> str:
@@ -118,8 +118,11 @@ class FinetunePanel(QGroupBox):
                          f"train on", result.personal_accuracy_before, result.personal_accuracy_after, 1)
             + figure_block("MNIST test set", "so that it still reads everyone else's digits",
                            result.mnist_accuracy_before, result.mnist_accuracy, 2)
-            + f"<p>The saved model then learnt all {result.samples} samples. Saved as "
-              f"<code>{html.escape(printable(result.checkpoint))}</code></p>")
+            + f"<p>Saved as <code>{html.escape(short_path(result.checkpoint))}</code></p>"
+            + f"<p style='color: palette(placeholder-text)'>How: a third of each digit's samples was held out, and a "
+              f"model fine-tuned on the others was measured on them. The saved model then learnt all "
+              f"{result.samples}. Both mix your samples (repeated, a little turned, moved and scaled each "
+              f"time) with MNIST's digits, so that the net keeps reading everyone's.</p>")
         self.result.setToolTip(str(result.checkpoint))
         self.useModel.setToolTip(f"read your digits with {result.checkpoint}")
 

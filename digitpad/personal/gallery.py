@@ -20,7 +20,7 @@ from trainer.text import printable
 
 from ..reading.personal import Sample
 
-THUMB = 56
+THUMB = 48
 MISTAKE_COLOR = QColor("#dc2626")
 
 
@@ -44,19 +44,19 @@ def thumbnail(shown: Shown) -> QPixmap:
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
     image = QImage(str(shown.sample.path))
     if not image.isNull():
-        scaled = image.scaled(THUMB - 8, THUMB - 8, Qt.AspectRatioMode.KeepAspectRatio,
+        scaled = image.scaled(THUMB - 6, THUMB - 6, Qt.AspectRatioMode.KeepAspectRatio,
                               Qt.TransformationMode.SmoothTransformation)
         painter.drawImage((THUMB - scaled.width()) // 2, (THUMB - scaled.height()) // 2, scaled)
     if shown.wrong:
         painter.setPen(QPen(MISTAKE_COLOR, 3))
         painter.drawRect(1, 1, THUMB - 3, THUMB - 3)
-        painter.fillRect(THUMB - 19, THUMB - 19, 17, 17, MISTAKE_COLOR)
+        painter.fillRect(THUMB - 17, THUMB - 17, 15, 15, MISTAKE_COLOR)
         font = QFont(painter.font())
-        font.setPixelSize(14)
+        font.setPixelSize(12)
         font.setBold(True)
         painter.setFont(font)
         painter.setPen(Qt.GlobalColor.white)
-        painter.drawText(THUMB - 19, THUMB - 19, 17, 17, Qt.AlignmentFlag.AlignCenter, str(shown.reading))
+        painter.drawText(THUMB - 17, THUMB - 17, 15, 15, Qt.AlignmentFlag.AlignCenter, str(shown.reading))
     painter.end()
     return pixmap
 
@@ -105,14 +105,14 @@ class SampleGallery(QScrollArea):
             samples.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
             samples.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
             samples.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            samples.setFixedHeight(THUMB + 26)
+            samples.setFixedHeight(THUMB + 22)
             samples.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
             samples.addAction(self.delete_action)
             samples.itemSelectionChanged.connect(self._selection_changed)
             hint = QLabel(f"No samples yet: draw a {digit} in the Draw tab and type {digit}.",
                           objectName=f"hint{digit}")
             hint.setStyleSheet("color: palette(placeholder-text);")
-            hint.setFixedHeight(THUMB + 26)
+            hint.setFixedHeight(THUMB + 22)
             row = QHBoxLayout()
             row.addWidget(header)
             row.addWidget(samples, 1)
@@ -141,7 +141,7 @@ class SampleGallery(QScrollArea):
                 samples.addItem(entry)
             wrong = sum(item.wrong for item in items)
             mistakes = f"<br><span style='color:{MISTAKE_COLOR.name()}'>{wrong} misread</span>" if wrong else ""
-            self.headers[digit].setText(f"<span style='font-size:20px'><b>{digit}</b></span><br>"
+            self.headers[digit].setText(f"<span style='font-size:18px'><b>{digit}</b></span><br>"
                                         f"{len(items)} sample{'s' if len(items) != 1 else ''}{mistakes}")
             samples.setVisible(bool(items))
             self.hints[digit].setVisible(not items)

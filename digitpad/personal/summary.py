@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from trainer.text import printable
+from trainer.text import printable, short_path
 
 
 class SetSummary(QWidget):
@@ -52,7 +52,7 @@ class SetSummary(QWidget):
         """The set in `folder`: readable samples per digit, and the files skipped, with why."""
         total = sum(counts)
         self.title.setText(f"<span style='font-size:16px'><b>{total} sample{'s' if total != 1 else ''}</b></span>"
-                           f" in <code>{html.escape(printable(folder))}</code>")
+                           f" in <code>{html.escape(short_path(folder))}</code>")
         self.title.setToolTip(printable(folder))
         cells = "".join(f"<td align='center' style='padding: 0 9px'><b>{digit}</b><br>{count}</td>"
                         for digit, count in enumerate(counts))
