@@ -80,6 +80,21 @@ def test_with_an_empty_canvas_digit_keys_do_nothing_and_ctrl_z_still_undoes_a_st
     assert len(files(personal_dir, 1)) == 1
 
 
+def test_digit_keys_typed_in_another_tab_stay_there(window, personal_dir, qtbot):
+    canvas = window.findChild(DrawingCanvas, "canvas")
+    drag(canvas, ONE[0])
+    window.tabs.setCurrentWidget(window.train_tab)
+    epochs = window.train_tab.settings.epochs
+    epochs.setFocus()
+    epochs.selectAll()
+    QTest.keyClick(epochs, Qt.Key.Key_5)
+    assert epochs.value() == 5
+    start = window.train_tab.findChild(QPushButton, "start")  # a widget that takes no text
+    start.setFocus()
+    QTest.keyClick(start, Qt.Key.Key_5)
+    assert not personal_dir.exists() and not canvas.is_empty()
+
+
 def test_the_tab_lists_the_samples_with_the_models_mistakes_and_deletes_with_undo(window, personal_dir, qtbot):
     canvas = window.findChild(DrawingCanvas, "canvas")
     for digit in (7, 7, 3):  # a "3" that is really a 7: the model's reading disagrees with the label
