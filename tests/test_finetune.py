@@ -40,8 +40,8 @@ def quick(fake_dir, **changes):
 def test_a_fine_tune_measures_before_and_after_and_saves_what_it_did(fake_dir, personal_dir, tmp_path):
     events, hooked = [], []
 
-    def post_train(model, splits):  # the recalibration hook: called once, on the final model, before saving
-        hooked.append((model, len(splits.all)))
+    def post_train(model, splits, mnist_train):  # the recalibration hook: once, on the final model, before saving
+        hooked.append((model, len(splits.all), len(mnist_train)))
         return {"calibration": "redone"}
 
     result = run_finetune(builtin_checkpoint_path(), personal_dir, tmp_path / "mine.pt", quick(fake_dir),
@@ -60,7 +60,7 @@ def test_a_fine_tune_measures_before_and_after_and_saves_what_it_did(fake_dir, p
     for key in FIGURES:
         assert meta[key] == result.figures()[key]
     assert meta["mnist_accuracy"] == meta["test_accuracy"]  # the saved model's, on the MNIST test set
-    assert meta["calibration"] == "redone" and len(hooked) == 1 and hooked[0][1] == 9
+    assert meta["calibration"] == "redone" and len(hooked) == 1 and hooked[0][1:] == (9, 256)
     assert hooked[0][0] is result.model
     for name, tensor in saved.model.state_dict().items():
         assert torch.equal(tensor, result.model.state_dict()[name].contiguous())

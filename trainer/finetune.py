@@ -25,7 +25,7 @@ from digitpad.reading.personal import PersonalSetError, readiness_problem, resol
 from .checkpoint import check_output, checkpoint_filename, load_checkpoint, models_dir, rename_with_accuracy
 from .checkpoint import save_checkpoint
 from .config import ConfigError, Event, TrainConfig
-from .data import load_mnist
+from .data import MnistSplit, load_mnist
 from .devices import pick_device
 from .engine import train
 from .evaluation import Stopped, evaluate
@@ -96,11 +96,11 @@ class FinetuneResult:
                 "mnist_accuracy_before": self.mnist_accuracy_before, "mnist_accuracy": self.mnist_accuracy}
 
 
-def post_train(model: torch.nn.Module, splits: PersonalSplits) -> dict:
+def post_train(model: torch.nn.Module, splits: PersonalSplits, mnist_train: MnistSplit) -> dict:
     """POST-TRAINING STEP on the final fine-tuned model, run once just before it is saved; returns metadata to
     save with it. This is the one place to redo what depends on the weights, e.g. the calibration of the pad's
-    "not sure" judgement (issue 10): recalibrate here, on data other than the MNIST test set, and return the new
-    calibration's metadata keys. Today there is nothing to redo."""
+    "not sure" judgement (issue 10): recalibrate here on the person's samples and MNIST's training images (never
+    the test set), and return the new calibration's metadata keys. Today there is nothing to redo."""
     return {}
 
 
@@ -111,7 +111,8 @@ def default_finetune_path(model_name: str) -> Path:
 def run_finetune(base: str | Path, personal: str | Path | None = None, out: str | Path | None = None,
                  settings: FinetuneSettings | None = None, on_event: Callable[[Event | SetRead | PhaseStarted], None] | None
                  = None, stop: threading.Event | None = None, force: bool = False, download: bool = True,
-                 post_train: Callable[[torch.nn.Module, PersonalSplits], dict] = post_train) -> FinetuneResult:
+                 post_train: Callable[[torch.nn.Module, PersonalSplits, MnistSplit], dict] = post_train
+                 ) -> FinetuneResult:
     """Fine-tune the checkpoint `base` on the personal set in `personal` (see resolve_personal_dir) and save it to
     `out` (or a new file in the per-user models folder, named with its MNIST test accuracy).
 
@@ -171,7 +172,7 @@ def run_finetune(base: str | Path, personal: str | Path | None = None, out: str 
             "personal_counts": data.counts(), **result.figures()}
     # POST-TRAINING STEP: the one call on the final model before it is saved (issue 10's recalibration goes in
     # post_train above, or is passed in); what it returns is saved in the checkpoint's metadata.
-    meta.update(post_train(final.model, splits))
+    meta.update(post_train(final.model, splits, train_split))
     save_checkpoint(path, final.model, config, final.history, extra_meta=meta)
     result.checkpoint = path if out else rename_with_accuracy(path, result.mnist_accuracy)
     result.model = final.model
