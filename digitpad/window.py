@@ -1,4 +1,5 @@
-"""The main window: the Draw and Train tabs, the File menu, and a status bar naming the model in use."""
+"""The main window: the Draw, Train and My handwriting tabs, the File menu, and a status bar naming the model in
+use."""
 
 from __future__ import annotations
 
@@ -16,7 +17,11 @@ from . import asset_path, builtin_checkpoint_path
 from .draw.tab import DrawTab
 from .evaluate.tab import EvaluateTab
 from .export_worker import ExportWorker
+from .personal.collector import SampleCollector
+from .personal.notice import SaveNotice
+from .personal.tab import HandwritingTab
 from .reading.images import ImageError, load_image
+from .reading.personal import PersonalSet
 from .reading.predictor import Predictor
 from .train.tab import TrainTab
 
@@ -41,6 +46,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self._build_train_tab(), "Train")
         self.tabs.addTab(self._build_evaluate_tab(), "Evaluate")
         self.export_worker: ExportWorker | None = None
+        self.tabs.addTab(self._build_handwriting_tab(), "My handwriting")
         self.setCentralWidget(self.tabs)
 
         # Permanent, so that passing messages ("Opened ...") never hide which model is answering.
@@ -49,6 +55,12 @@ class MainWindow(QMainWindow):
         self.model_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.model_label.setMinimumWidth(120)
         self.statusBar().addPermanentWidget(self.model_label, 1)
+        # Digit keys on the canvas save samples; the notice ("saved as a 7 ... Undo") sits left of the model.
+        self.save_notice = SaveNotice(self)
+        self.statusBar().insertPermanentWidget(0, self.save_notice)
+        self.collector = SampleCollector(self.draw_tab.canvas, self.personal_set, self.save_notice, self)
+        self.collector.sampleSaved.connect(self.handwriting_tab.set_changed)
+        self.collector.sampleRemoved.connect(self.handwriting_tab.set_changed)
         self._build_menus()
 
         self.predictor: Predictor | None = None
@@ -69,6 +81,12 @@ class MainWindow(QMainWindow):
         self.train_tab.settings.dataDirChanged.connect(self.evaluate_tab.set_data_dir)
         self.evaluate_tab.digitChosen.connect(self.open_digit)
         return self.evaluate_tab
+    def _build_handwriting_tab(self) -> QWidget:
+        self.personal_set = PersonalSet()  # $DIGITPAD_PERSONAL, else personal/ in the per-user data folder
+        self.handwriting_tab = HandwritingTab(self.personal_set, self)
+        self.handwriting_tab.modelReady.connect(self.use_model)
+        self.train_tab.settings.dataDirChanged.connect(self.handwriting_tab.set_data_dir)
+        return self.handwriting_tab
 
     def closeEvent(self, event) -> None:
         # A run in progress is stopped and its thread joined before the window goes; its best epoch is kept.
@@ -76,6 +94,7 @@ class MainWindow(QMainWindow):
         self.evaluate_tab.shutdown()
         if self.export_worker is not None:
             self.export_worker.wait()  # a file half written would be a temporary one, but let it finish
+        self.handwriting_tab.shutdown()
         super().closeEvent(event)
 
     def _build_menus(self) -> None:
@@ -109,6 +128,7 @@ class MainWindow(QMainWindow):
         self.predictor = predictor
         self.draw_tab.set_predictor(predictor)
         self.evaluate_tab.set_model(predictor.model, predictor.description())
+        self.handwriting_tab.set_predictor(predictor)
         self.model_label.setText(description)
         self.model_label.setToolTip(f"{description}\n{predictor.path}")
         if predictor.notes:

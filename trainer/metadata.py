@@ -87,6 +87,18 @@ _CHECKS = {
                 "a list of epochs with numeric figures"),
     "reject": (lambda v: isinstance(v, dict) and _fraction(v.get("threshold")) and v["threshold"] > 0,
                "a calibration with a threshold between 0 and 1"),
+    # Written by fine-tuning (trainer/finetune.py): where the model came from and how it did, before and after.
+    "base_model": (lambda v: isinstance(v, str), "text"),
+    "base_test_accuracy": (lambda v: v is None or _fraction(v), "a fraction between 0 and 1"),
+    "personal_set": (lambda v: isinstance(v, str), "text"),
+    "personal_samples": (_count, "a whole number"),
+    "personal_held_out": (_count, "a whole number"),
+    "personal_counts": (lambda v: isinstance(v, list) and len(v) == 10 and all(_count(c) for c in v),
+                        "ten whole numbers, one per digit"),
+    "personal_accuracy_before": (lambda v: v is None or _fraction(v), "a fraction between 0 and 1"),
+    "personal_accuracy_after": (lambda v: v is None or _fraction(v), "a fraction between 0 and 1"),
+    "mnist_accuracy_before": (lambda v: v is None or _fraction(v), "a fraction between 0 and 1"),
+    "mnist_accuracy": (lambda v: v is None or _fraction(v), "a fraction between 0 and 1"),
 }
 
 
@@ -107,6 +119,22 @@ def check_meta(meta: dict) -> list[str]:
             shown = repr(meta[key])
             problems.append(f"{key} is {shown[:40] + '…' if len(shown) > 40 else shown}, not {expected}")
     return problems
+
+
+def describe_finetune(meta: dict) -> list[str]:
+    """What a fine-tuned checkpoint's metadata says of its fine-tuning, in lines for people; [] for others."""
+    if "base_model" not in meta:
+        return []
+
+    def percent(key: str) -> str:
+        return "?" if meta.get(key) is None else f"{meta[key]:.2%}"
+
+    return [f"fine-tuned from {meta['base_model']} on the personal set {meta.get('personal_set', '?')} "
+            f"({meta.get('personal_samples', '?')} samples, {meta.get('personal_held_out', '?')} of them held out "
+            f"to measure on)",
+            f"held-out personal samples: {percent('personal_accuracy_before')} before, "
+            f"{percent('personal_accuracy_after')} after; MNIST test set: {percent('mnist_accuracy_before')} "
+            f"before, {percent('mnist_accuracy')} after"]
 
 
 def describe_accuracy(meta: dict) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
+from pathlib import Path
 
 from .config import EpochEnd
 
@@ -42,3 +43,12 @@ def printable(text: str | os.PathLike) -> str:
     crafted name cannot fake a line of output or move the terminal's cursor."""
     return "".join(c if unicodedata.category(c)[0] != "C" else c.encode("unicode_escape").decode("ascii")
                    for c in str(text))
+
+
+def short_path(path: str | os.PathLike) -> str:
+    """A path to show a person: under their home folder as ~/..., and `printable`."""
+    path = Path(path)
+    try:
+        return printable(Path("~") / path.relative_to(Path.home()))
+    except (ValueError, RuntimeError):  # not under home, or no home known
+        return printable(path)

@@ -9,14 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+from digitpad.reading.personal import PersonalSetError
+
 from ..checkpoint import CheckpointError
 from ..data import DataError
 from ..engine import Diverged
 from ..export import ExportError
 from ..text import printable
-from . import evaluate, export, info, train
+from . import evaluate, export, finetune, info, train
 
-COMMANDS = (train, evaluate, info, export)
+COMMANDS = (train, finetune, evaluate, info, export)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as error:
         hint = " Use --data-dir DIR or the DIGITPAD_DATA environment variable." if error.folder_hint else ""
         print(f"trainer: error: {printable(error)}{hint}", file=sys.stderr)
-    except (CheckpointError, Diverged, ExportError, ValueError, OSError) as error:
+    except (CheckpointError, PersonalSetError, Diverged, ExportError, ValueError, OSError) as error:
         print(f"trainer: error: {printable(error)}", file=sys.stderr)
     return 1
 

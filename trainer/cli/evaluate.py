@@ -1,22 +1,31 @@
-"""`trainer eval`: accuracy, loss, per-digit recall and precision, and the confusion matrix of a checkpoint."""
+"""`trainer eval`: accuracy, loss, per-digit recall and precision, and the confusion matrix of a checkpoint, on
+the MNIST test set or, with --personal, on a personal set of handwriting (whose misread samples are listed)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+
+from digitpad.reading.personal import PersonalSetError, readiness_problem, resolve_personal_dir
 
 from .. import jsonsafe
 from ..checkpoint import load_checkpoint
 from ..data import load_test_split
 from ..evaluation import evaluate
+from ..finetune_data import as_split, read_personal
 from ..model import count_parameters
+from ..text import printable
 from .options import add_data_options
 
 
 def add_parser(commands) -> None:
     parser = commands.add_parser("eval", help="test accuracy, per-class accuracy and confusion matrix",
-                                 description="Evaluate a checkpoint on the 10,000 MNIST test images.")
+                                 description="Evaluate a checkpoint on the 10,000 MNIST test images, or on a "
+                                             "personal set of handwriting with --personal.")
     parser.add_argument("checkpoint", help="a checkpoint written by `trainer train` or the Train tab")
     add_data_options(parser)
+    parser.add_argument("--personal", metavar="DIR",
+                        help="evaluate on this personal set (a folder holding 0/ to 9/) instead of MNIST")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.set_defaults(run=run)
 
@@ -25,24 +34,45 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.2%}"
 
 
+def _load_set(args: argparse.Namespace):
+    """(split, set name, extra JSON fields, lines to print) for the set asked for."""
+    if args.personal is None:
+        return load_test_split(args.data_dir, download=not args.no_download), "MNIST test", {}, None
+    folder = resolve_personal_dir(args.personal)
+    if folder.exists() and not folder.is_dir():
+        raise PersonalSetError(f"--personal {printable(folder)} is a file; give the folder holding 0/ to 9/")
+    data = read_personal(folder)
+    for warning in data.warnings():
+        print(f"warning: {warning}", file=sys.stderr)
+    if not len(data):
+        raise PersonalSetError(readiness_problem([0] * 10, folder))
+    return as_split(data.images, data.labels), f"personal set {folder}", {"personal_set": str(folder)}, data
+
+
 def run(args: argparse.Namespace) -> int:
     checkpoint = load_checkpoint(args.checkpoint)
-    test = load_test_split(args.data_dir, download=not args.no_download)
-    result = evaluate(checkpoint.model, test)
+    split, name, extra, personal = _load_set(args)
+    result = evaluate(checkpoint.model, split)
     confusion = result.confusion_matrix().tolist()
     per_class = result.per_class()
+    mistakes = []
+    if personal is not None:
+        mistakes = [{"file": str(personal.paths[i]), "digit": int(result.labels[i]),
+                     "read_as": int(result.predictions[i]), "confidence": float(result.confidences[i])}
+                    for i in range(len(split)) if result.labels[i] != result.predictions[i]]
+        extra.update(mistakes=mistakes, skipped=personal.warnings())
     if args.json:
         print(jsonsafe.dumps({
-            "checkpoint": str(args.checkpoint), "model": checkpoint.name, "set": "MNIST test", "images": len(test),
+            "checkpoint": str(args.checkpoint), "model": checkpoint.name, "set": name, "images": len(split),
             "accuracy": result.accuracy, "loss": result.loss, "per_class_accuracy": per_class["recall"],
-            "per_class_precision": per_class["precision"], "confusion_matrix": confusion,
+            "per_class_precision": per_class["precision"], "confusion_matrix": confusion, **extra,
         }, indent=2))
         return 0
     print(f"{args.checkpoint}: {checkpoint.name}, {count_parameters(checkpoint.model):,} parameters")
     for note in checkpoint.notes:
         print(f"note: {note}")
-    print(f"test accuracy {result.accuracy:.2%}, loss {result.loss:.4f} on {len(test):,} images "
-          f"({result.wrong} wrong)")
+    label = "test accuracy" if args.personal is None else f"accuracy on the {printable(name)}"
+    print(f"{label} {result.accuracy:.2%}, loss {result.loss:.4f} on {len(split):,} images ({result.wrong} wrong)")
     print("per digit      " + "".join(f"{digit:>8}" for digit in range(10)))
     print("  accuracy     " + "".join(f"{_percent(v):>8}" for v in per_class["recall"]))
     print("  precision    " + "".join(f"{_percent(v):>8}" for v in per_class["precision"]))
@@ -50,4 +80,7 @@ def run(args: argparse.Namespace) -> int:
     print("      " + "".join(f"{digit:>6}" for digit in range(10)))
     for digit, row in enumerate(confusion):
         print(f"{digit:>6}" + "".join(f"{count:>6}" for count in row))
+    for mistake in mistakes:
+        print(f"misread: {printable(mistake['file'])}: a {mistake['digit']} read as {mistake['read_as']} "
+              f"({mistake['confidence']:.0%} sure)")
     return 0

@@ -6,7 +6,7 @@ import argparse
 
 from ..checkpoint import load_checkpoint
 from ..config import EpochEnd
-from ..metadata import describe_accuracy
+from ..metadata import describe_accuracy, describe_finetune
 from ..model import DEFAULT_MODEL, MODELS, build_model, count_parameters, layer_table
 from ..text import epoch_line
 
@@ -37,6 +37,8 @@ def print_meta(path: str, meta: dict, notes: list[str]) -> None:
     accuracy = describe_accuracy(meta)
     if accuracy:
         print(accuracy[0].upper() + accuracy[1:] + (f"; weights: {meta['weights']}" if "weights" in meta else ""))
+    for line in describe_finetune(meta):
+        print(line[0].upper() + line[1:])
     for note in notes:
         print(f"note: {note}")
     if isinstance(meta.get("settings"), dict):

@@ -96,7 +96,7 @@ class Progress:
         if isinstance(event, RunStarted):
             self.started = event
             print(f"training on {event.train_images:,} images ({event.device}, {event.precision}), testing on "
-                  f"{event.test_images:,}, for {event.epochs} epochs", flush=True)
+                  f"{event.test_images:,}, for {event.epochs} epoch{'s' if event.epochs != 1 else ''}", flush=True)
         elif isinstance(event, BatchEnd):
             if self.bar is None:
                 self.bar = tqdm(total=self.started.batches, desc=f"epoch {event.epoch}/{self.started.epochs}",

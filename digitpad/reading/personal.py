@@ -1,0 +1,263 @@
+"""A person's own handwriting: the personal set of samples the pad learns from. Pure numpy, Pillow, platformdirs.
+
+The set is a folder holding `0/` to `9/`, one image file per sample: the ink as drawn, dark on light, cropped
+with a margin. That is the layout torchvision's ImageFolder reads, so scans can be dropped in and a set can be
+zipped and carried to another machine. The window saves samples into it (digit keys on the canvas) and shows
+it; the trainer fine-tunes on it. Both read it here, through the same `preprocess` as the pad.
+
+Writes are atomic (a temporary file renamed over the target). Files that cannot be read are skipped with a
+warning naming them; nothing else is lost.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+from PIL import Image
+
+from trainer.text import printable
+
+from .images import ImageError, load_image
+from .preprocess import as_unit_floats, ink_layer, preprocess
+
+DIGITS = tuple(range(10))
+ENVIRONMENT_VARIABLE = "DIGITPAD_PERSONAL"
+# Fine-tuning holds some of each digit's samples out to measure on, and learns from the rest: at least two.
+MIN_PER_DIGIT = 2
+# The margin kept around the ink when a sample is saved, as a share of the ink's longer side (at least 4 px).
+MARGIN = 0.12
+
+
+def default_personal_dir() -> Path:
+    """`personal/` in the per-user data folder, beside `models/` (on Linux ~/.local/share/digitpad/personal)."""
+    return Path(platformdirs.user_data_dir("digitpad")) / "personal"
+
+
+def resolve_personal_dir(folder: str | os.PathLike | None = None) -> Path:
+    """The set folder (the one holding 0/ to 9/): the one given, else $DIGITPAD_PERSONAL, else the default."""
+    if folder is None:
+        folder = os.environ.get(ENVIRONMENT_VARIABLE) or default_personal_dir()
+    return Path(folder).expanduser()
+
+
+class PersonalSetError(Exception):
+    """The set cannot be used as asked (empty, too few samples, not a folder); the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    digit: int
+    path: Path
+
+
+@dataclass(frozen=True)
+class Removed:
+    """A deleted sample, kept in memory so that the deletion can be undone (`PersonalSet.restore`)."""
+    sample: Sample
+    data: bytes
+
+
+@dataclass
+class PersonalData:
+    """The readable samples of a set as the net reads them, and the files that were skipped."""
+    images: np.ndarray                 # N x 28 x 28 float32 in [0, 1], bright ink on black (see preprocess)
+    labels: np.ndarray                 # N, int64
+    paths: list[Path]
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # (file, why)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def counts(self) -> list[int]:
+        return np.bincount(self.labels, minlength=10).tolist() if len(self.labels) else [0] * 10
+
+    def warnings(self) -> list[str]:
+        return [f"skipped {printable(path)}: {why}" for path, why in self.skipped]
+
+
+def sample_picture(grey: np.ndarray) -> np.ndarray | None:
+    """A picture of a digit as a sample is saved: dark ink on white, cropped to the ink with a margin, uint8.
+
+    `grey` is any picture the pad reads (the canvas's light-on-dark rendering, an opened scan). None when it
+    holds no ink. The pixels are the picture's own (inverted if it was light on dark), not MNIST's 28x28: the
+    sample keeps the ink as drawn, and the net's view is made from it by `preprocess` when the set is read.
+    """
+    unit = as_unit_floats(grey)
+    ink = ink_layer(unit)
+    if ink is None:
+        return None
+    border = np.concatenate([unit[0], unit[-1], unit[:, 0], unit[:, -1]])
+    dark_on_light = unit if float(np.median(border)) > 0.5 else 1 - unit
+    paper = float(np.median(np.concatenate([dark_on_light[0], dark_on_light[-1],
+                                            dark_on_light[:, 0], dark_on_light[:, -1]])))
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    top, bottom, left, right = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
+    margin = max(4, round(MARGIN * max(bottom - top, right - left)))
+    height, width = unit.shape
+    crop = dark_on_light[max(0, top - margin):bottom + margin, max(0, left - margin):right + margin]
+    # Where the margin reaches past the picture's edge, it is filled with the picture's own paper.
+    pad = ((max(0, margin - top), max(0, bottom + margin - height)),
+           (max(0, margin - left), max(0, right + margin - width)))
+    crop = np.pad(crop, pad, constant_values=paper)
+    return np.clip(crop * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def write_png_atomically(path: Path, pixels: np.ndarray) -> None:
+    """An 8-bit grey PNG at `path`, complete or not at all: written to a temporary file, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)).save(file, format="PNG")
+            file.flush()
+            os.fsync(file.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _is_sample_file(path: Path) -> bool:
+    # Hidden files are temporaries of a save in progress (or a desktop's .DS_Store): never samples.
+    return not path.name.startswith(".") and path.is_file()
+
+
+class PersonalSet:
+    """The set in `folder` (see `resolve_personal_dir`): list, add, delete and restore samples, read them all."""
+
+    def __init__(self, folder: str | os.PathLike | None = None):
+        self.folder = resolve_personal_dir(folder)
+        # What `load` made of each file, by its size and modification time: reading the set again after a save
+        # or with another model reads only the files that changed.
+        self._read: dict[Path, tuple[tuple[int, int], np.ndarray | None, str]] = {}
+
+    def digit_folder(self, digit: int) -> Path:
+        return self.folder / str(digit)
+
+    def samples(self, digit: int | None = None) -> list[Sample]:
+        """The sample files (readable or not), oldest first within each digit; nothing is read."""
+        found = []
+        for d in DIGITS if digit is None else (digit,):
+            try:
+                entries = sorted(self.digit_folder(d).iterdir())
+            except OSError:  # no such folder yet, or not a folder
+                continue
+            found += [Sample(d, path) for path in entries if _is_sample_file(path)]
+        return found
+
+    def counts(self) -> list[int]:
+        """Sample files per digit, 0 to 9."""
+        return [len(self.samples(digit)) for digit in DIGITS]
+
+    def add(self, digit: int, grey: np.ndarray) -> Sample | None:
+        """Save a picture (see `sample_picture`) as a new sample of `digit`; None when it holds no ink."""
+        if digit not in DIGITS:
+            raise ValueError(f"a sample is of a digit 0-9, not {digit!r}")
+        pixels = sample_picture(grey)
+        if pixels is None:
+            return None
+        path = self.digit_folder(digit) / f"{_dt.datetime.now():%Y%m%d-%H%M%S-%f}-{secrets.token_hex(2)}.png"
+        write_png_atomically(path, pixels)
+        return Sample(digit, path)
+
+    def delete(self, sample: Sample) -> Removed | None:
+        """Delete a sample's file, keeping its bytes for `restore`; None when it was already gone."""
+        try:
+            data = sample.path.read_bytes()
+            sample.path.unlink()
+        except FileNotFoundError:
+            return None
+        return Removed(sample, data)
+
+    def restore(self, removed: Removed) -> Sample:
+        """Undo a `delete`: the file comes back with its name and bytes (atomically)."""
+        path = removed.sample.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(removed.data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return removed.sample
+
+    def load(self) -> PersonalData:
+        """Every readable sample, preprocessed as the pad does; unreadable files are listed in `skipped`."""
+        images, labels, paths, skipped = [], [], [], []
+        read = {}
+        for sample in self.samples():
+            try:
+                status = sample.path.stat()
+            except OSError as error:  # deleted meanwhile, or not ours to read
+                skipped.append((sample.path, f"could not be read ({error.strerror or error})"))
+                continue
+            key = (status.st_mtime_ns, status.st_size)
+            cached = self._read.get(sample.path)
+            image, why = cached[1:] if cached is not None and cached[0] == key else _read_sample(sample.path, key)
+            read[sample.path] = (key, image, why)
+            if image is None:
+                skipped.append((sample.path, why))
+                continue
+            images.append(image)
+            labels.append(sample.digit)
+            paths.append(sample.path)
+        self._read = read
+        stacked = np.stack(images) if images else np.zeros((0, 28, 28), np.float32)
+        return PersonalData(stacked.astype(np.float32), np.array(labels, np.int64), paths, skipped)
+
+
+def _read_sample(path: Path, key: tuple[int, int]) -> tuple[np.ndarray | None, str]:
+    """(the 28x28 image, "") or (None, why it could not be read)."""
+    if key[1] == 0:
+        return None, "an empty file (0 bytes)"
+    try:
+        image = preprocess(load_image(path))
+    except ImageError as error:
+        return None, _reason(error, path)
+    except (ValueError, OSError) as error:
+        return None, f"could not be read ({error})"
+    if image is None:
+        return None, "holds no ink (a blank picture)"
+    return image, ""
+
+
+def _reason(error: ImageError, path: Path) -> str:
+    """The image reader's message without the file name it starts with (the warning names the file itself)."""
+    text = str(error)
+    name = printable(path)
+    for prefix in (f"{name}: ", f"{name} "):
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return text
+
+
+def readiness_problem(counts: list[int], folder: Path | None = None,
+                      minimum: int = MIN_PER_DIGIT) -> str | None:
+    """Why a set with these per-digit counts cannot be fine-tuned on, with how many more samples it needs; None
+    when it can. Digits with no samples are fine (the net keeps what MNIST taught it of them)."""
+    where = f" in {printable(folder)}" if folder is not None else ""
+    if not any(counts):
+        state = "does not exist yet" if folder is not None and not folder.exists() else "is empty"
+        return (f"The personal set{where} {state}. Draw a digit on the pad and type it (0-9) to save it as a "
+                f"sample: fine-tuning needs at least {minimum} samples of each digit it should learn.")
+    short = [(digit, count) for digit, count in enumerate(counts) if 0 < count < minimum]
+    if not short:
+        return None
+    needed = sum(minimum - count for _, count in short)
+    which = ", ".join(f"{digit} ({minimum - count} more)" for digit, count in short)
+    return (f"Too few samples to fine-tune{where}: each digit present needs at least {minimum} (some to learn "
+            f"from, some held out to measure on). {needed} more needed: {which}.")

@@ -1,0 +1,186 @@
+"""Learning a person's handwriting in the window: digit keys on the canvas save samples (Undo takes a save back,
+Ctrl+Z stays "undo stroke"), the "My handwriting" tab lists them with the model's mistakes, deletes and restores
+them, and fine-tunes in a worker thread, after which one click hot-swaps the Draw tab's model and one more brings
+the built-in one back."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLabel, QListWidget, QPushButton
+
+from digitpad import builtin_checkpoint_path
+from digitpad.draw.canvas import DrawingCanvas
+from digitpad.reading.personal import PersonalSet
+from trainer.checkpoint import load_checkpoint, models_dir
+
+from .drawing import ONE, SEVEN, drag, line
+from .fake_mnist import write_fake_mnist
+from .personal_samples import write_personal_set
+
+
+@pytest.fixture
+def personal_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "personal"
+    monkeypatch.setenv("DIGITPAD_PERSONAL", str(folder))
+    return folder
+
+
+@pytest.fixture
+def window(personal_dir, window):  # the shared window, made once $DIGITPAD_PERSONAL names this test's set
+    assert window.personal_set.folder == personal_dir
+    return window
+
+
+@pytest.fixture(scope="module")
+def fake_dir(tmp_path_factory):
+    return str(write_fake_mnist(tmp_path_factory.mktemp("fake"), n_train=256, n_test=64))
+
+
+def files(folder, digit):
+    return sorted((folder / str(digit)).glob("*.png"))
+
+
+def test_a_digit_key_saves_the_drawing_as_a_sample_and_clears_the_canvas(window, personal_dir, qtbot):
+    canvas = window.findChild(DrawingCanvas, "canvas")
+    for stroke in SEVEN:
+        drag(canvas, stroke)
+    ink = canvas.ink_image().copy()
+    QTest.keyClick(canvas, Qt.Key.Key_7)
+    saved = files(personal_dir, 7)
+    assert len(saved) == 1 and canvas.is_empty()
+    message = window.findChild(QLabel, "saveMessage")
+    assert message.isVisible() and message.text() == "saved as a 7 — 1 sample of 7"
+    assert PersonalSet(personal_dir).load().images.shape == (1, 28, 28)
+    from digitpad.reading.preprocess import preprocess
+    assert np.abs(PersonalSet(personal_dir).load().images[0] - preprocess(ink)).max() < 1e-6
+
+    for stroke in SEVEN:
+        drag(canvas, stroke)
+    QTest.keyClick(canvas, Qt.Key.Key_7)
+    assert message.text() == "saved as a 7 — 2 samples of 7"
+    undo = window.findChild(QPushButton, "undoSave")
+    assert undo.isVisible()
+    qtbot.mouseClick(undo, Qt.MouseButton.LeftButton)
+    assert len(files(personal_dir, 7)) == 1 and message.text() == "took back the 7 — 1 sample of 7"
+    assert not canvas.is_empty()  # the drawing is back: typing the right digit saves it again
+    QTest.keyClick(canvas, Qt.Key.Key_1)
+    assert len(files(personal_dir, 1)) == 1 and len(files(personal_dir, 7)) == 1
+
+
+def test_with_an_empty_canvas_digit_keys_do_nothing_and_ctrl_z_still_undoes_a_stroke(window, personal_dir):
+    canvas = window.findChild(DrawingCanvas, "canvas")
+    QTest.keyClick(canvas, Qt.Key.Key_3)
+    assert not personal_dir.exists() and not window.findChild(QLabel, "saveMessage").isVisible()
+    drag(canvas, ONE[0])
+    drag(canvas, line((0.3, 0.3), (0.6, 0.3)))
+    QTest.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert canvas.stroke_count() == 1 and not personal_dir.exists()
+    QTest.keyClick(canvas, Qt.Key.Key_1, Qt.KeyboardModifier.KeypadModifier)  # the keypad's digits too
+    assert len(files(personal_dir, 1)) == 1
+
+
+def test_digit_keys_typed_in_another_tab_stay_there(window, personal_dir, qtbot):
+    canvas = window.findChild(DrawingCanvas, "canvas")
+    drag(canvas, ONE[0])
+    window.tabs.setCurrentWidget(window.train_tab)
+    epochs = window.train_tab.settings.epochs
+    epochs.setFocus()
+    epochs.selectAll()
+    QTest.keyClick(epochs, Qt.Key.Key_5)
+    assert epochs.value() == 5
+    start = window.train_tab.findChild(QPushButton, "start")  # a widget that takes no text
+    start.setFocus()
+    QTest.keyClick(start, Qt.Key.Key_5)
+    assert not personal_dir.exists() and not canvas.is_empty()
+
+
+def test_the_tab_lists_the_samples_with_the_models_mistakes_and_deletes_with_undo(window, personal_dir, qtbot):
+    canvas = window.findChild(DrawingCanvas, "canvas")
+    for digit in (7, 7, 3):  # a "3" that is really a 7: the model's reading disagrees with the label
+        for stroke in SEVEN:
+            drag(canvas, stroke)
+        QTest.keyClick(canvas, Qt.Key(Qt.Key.Key_0 + digit))
+    (personal_dir / "3" / "scan.png").write_bytes(b"not a picture")
+    tab = window.handwriting_tab
+    window.tabs.setCurrentWidget(tab)
+    sevens, threes = tab.findChild(QListWidget, "samples7"), tab.findChild(QListWidget, "samples3")
+    assert sevens.count() == 2 and threes.count() == 1
+    assert tab.findChild(QListWidget, "samples0").isHidden()  # no samples: a hint instead
+    shown = tab.gallery.shown()
+    assert [item.wrong for item in tab.gallery.shown(3)] == [True] and sum(item.wrong for item in shown) == 1
+    assert "reads <b>2 of 3</b>" in tab.findChild(QLabel, "setAccuracy").text()
+    warning = tab.findChild(QLabel, "setWarnings")
+    assert warning.isVisible() and "3/scan.png" in warning.text()  # the unreadable file, named and left out
+
+    threes.item(0).setSelected(True)
+    qtbot.mouseClick(tab.findChild(QPushButton, "deleteSelected"), Qt.MouseButton.LeftButton)
+    assert files(personal_dir, 3) == [personal_dir / "3" / "scan.png"]
+    assert threes.isHidden() and "reads <b>2 of 2</b>" in tab.findChild(QLabel, "setAccuracy").text()
+    qtbot.mouseClick(tab.findChild(QPushButton, "undoDelete"), Qt.MouseButton.LeftButton)
+    assert threes.count() == 1 and len(files(personal_dir, 3)) == 2
+
+    window.tabs.setCurrentWidget(window.draw_tab)  # a sample saved while the tab is hidden shows up later
+    for stroke in SEVEN:
+        drag(canvas, stroke)
+    QTest.keyClick(canvas, Qt.Key.Key_7)
+    window.tabs.setCurrentWidget(tab)
+    assert sevens.count() == 3
+
+
+def test_fine_tuning_runs_in_the_worker_and_the_new_model_is_one_click_away(window, personal_dir, qtbot, fake_dir):
+    write_personal_set(personal_dir, per_digit=3, digits=[1, 4, 7])
+    tab = window.handwriting_tab
+    tab.settings.epochs, tab.settings.mnist_images, tab.settings.data_dir = 1, 128, fake_dir
+    window.tabs.setCurrentWidget(tab)
+    start = tab.findChild(QPushButton, "finetune")
+    assert start.isEnabled() and not tab.findChild(QPushButton, "useFinetuned").isEnabled()
+    with qtbot.waitSignal(tab.finetuneFinished, timeout=120_000):
+        qtbot.mouseClick(start, Qt.MouseButton.LeftButton)
+        assert tab.worker is not None and tab.worker.isRunning() and not start.isEnabled()
+    assert tab.last_error is None and not tab.last_result.stopped
+    saved = list(models_dir().glob("seed-personal-*.pt"))
+    assert saved == [tab.last_result.checkpoint]
+    meta = load_checkpoint(saved[0]).meta
+    result = tab.findChild(QLabel, "finetuneResult").text()
+    assert f"{meta['personal_accuracy_after']:.1%}" in result and f"{meta['mnist_accuracy']:.2%}" in result
+    assert tab.findChild(QLabel, "finetuneStatus").text().startswith("Done in")
+
+    qtbot.mouseClick(tab.findChild(QPushButton, "useFinetuned"), Qt.MouseButton.LeftButton)
+    assert window.predictor.path == saved[0]
+    assert saved[0].name in window.findChild(QLabel, "modelLabel").text()
+    assert "It was fine-tuned on this set" in tab.findChild(QLabel, "setAccuracy").text()
+    qtbot.mouseClick(tab.findChild(QPushButton, "useBuiltin"), Qt.MouseButton.LeftButton)
+    assert window.predictor.path == builtin_checkpoint_path()
+
+
+def test_a_set_too_small_to_fine_tune_says_how_many_more_and_missing_mnist_is_explained(window, personal_dir,
+                                                                                       qtbot, tmp_path):
+    write_personal_set(personal_dir, per_digit=1, digits=[2])
+    tab = window.handwriting_tab
+    window.tabs.setCurrentWidget(tab)
+    assert not tab.findChild(QPushButton, "finetune").isEnabled()
+    assert "1 more needed: 2 (1 more)" in tab.findChild(QLabel, "finetuneHint").text()
+
+    write_personal_set(personal_dir, per_digit=1, digits=[2], seed=1)
+    tab.refresh()
+    tab.settings.data_dir = str(tmp_path / "no-mnist")
+    with qtbot.waitSignal(tab.finetuneFinished, timeout=60_000):
+        assert tab.start_finetune()
+    assert "MNIST is not in" in tab.last_error and "Train tab can download it" in tab.last_error
+    assert "Train tab can download it" in tab.findChild(QLabel, "finetuneResult").text()
+    assert not models_dir().exists() or not list(models_dir().glob("*.pt"))  # nothing saved
+
+
+def test_closing_the_window_mid_fine_tune_stops_and_joins_the_worker(window, personal_dir, qtbot, fake_dir):
+    write_personal_set(personal_dir, per_digit=2, digits=[0, 5])
+    tab = window.handwriting_tab
+    tab.settings.epochs, tab.settings.data_dir = 500, fake_dir
+    window.tabs.setCurrentWidget(tab)
+    assert tab.start_finetune()
+    worker = tab.worker
+    with qtbot.waitSignal(worker.phaseStarted, timeout=60_000):
+        pass
+    assert window.close()
+    assert worker.isFinished()  # joined in closeEvent, not left running behind a closed window
+    assert not models_dir().exists() or not list(models_dir().iterdir())  # nothing saved, no temporary file
