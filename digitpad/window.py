@@ -37,7 +37,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle("digitpad")
         self.setWindowIcon(QIcon(str(asset_path("icon.png"))))
-        self.resize(960, 640)
+        self.resize(1320, 780)  # the pad, what it read, and the inside view side by side
 
         self.draw_tab = DrawTab(self)
         self.draw_tab.imageDropped.connect(self.open_image)

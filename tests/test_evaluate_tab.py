@@ -176,7 +176,7 @@ def test_the_window_s_evaluate_tab_uses_the_train_tab_s_folder_and_opens_digits_
     tab.digitChosen.emit(digit)
     assert window.tabs.currentWidget() is window.draw_tab
     canvas = window.findChild(DrawingCanvas, "canvas")
-    assert np.array_equal(canvas.ink_image(), digit) and window.draw_tab.prediction is not None
+    assert np.array_equal(canvas.ink_image(), digit) and window.draw_tab.reading is not None
     window.use_model(builtin_checkpoint_path())  # the model in use changed: the old figures go
     assert tab.accuracy.text() == ""
 

@@ -40,8 +40,8 @@ def quick(fake_dir, **changes):
 def test_a_fine_tune_measures_before_and_after_and_saves_what_it_did(fake_dir, personal_dir, tmp_path):
     events, hooked = [], []
 
-    def post_train(model, splits, mnist_train):  # the recalibration hook: once, on the final model, before saving
-        hooked.append((model, len(splits.all), len(mnist_train)))
+    def post_train(model, splits, validation):  # the recalibration hook: once, on the final model, before saving
+        hooked.append((model, len(splits.all), len(validation)))
         return {"calibration": "redone"}
 
     result = run_finetune(builtin_checkpoint_path(), personal_dir, tmp_path / "mine.pt", quick(fake_dir),
@@ -60,7 +60,8 @@ def test_a_fine_tune_measures_before_and_after_and_saves_what_it_did(fake_dir, p
     for key in FIGURES:
         assert meta[key] == result.figures()[key]
     assert meta["mnist_accuracy"] == meta["test_accuracy"]  # the saved model's, on the MNIST test set
-    assert meta["calibration"] == "redone" and len(hooked) == 1 and hooked[0][1:] == (9, 256)
+    # It gets the MNIST training images held out of the mix (a sixth of the fake set's 256), to calibrate on.
+    assert meta["calibration"] == "redone" and len(hooked) == 1 and hooked[0][1:] == (9, 42)
     assert hooked[0][0] is result.model
     for name, tensor in saved.model.state_dict().items():
         assert torch.equal(tensor, result.model.state_dict()[name].contiguous())
@@ -151,3 +152,10 @@ def test_too_few_samples_is_a_one_line_error(tmp_path):
     assert result.returncode == 1 and result.stderr.startswith("trainer: error: Too few samples")
     assert "1 more needed: 5 (1 more)" in result.stderr
     assert result.stdout == f"personal set {tmp_path / 'few'}: 1 sample (5: 1)\n"  # what it found, then no more
+
+
+def test_a_fine_tuned_model_gets_its_own_not_sure_threshold(fake_dir, personal_dir, tmp_path):
+    result = run_finetune(builtin_checkpoint_path(), personal_dir, tmp_path / "mine.pt", quick(fake_dir),
+                          download=False)
+    reject = load_checkpoint(result.checkpoint).meta["reject"]
+    assert 0 < reject["threshold"] < 1 and "held out" in reject["calibrated_on"]

@@ -31,8 +31,8 @@ class TrainConfig:
     label_smoothing: float = 0.0
     ema_decay: float = 0.999      # the saved model is an exponential moving average of the weights; 0: off
     dropout: float = 0.0          # the seed Net's Dropout2d rate while training (0: EMA smooths enough)
-    thicken: bool = True          # random stroke thickening/thinning, with the augmentation
-    elastic: bool = True          # random elastic bending, with the augmentation
+    thicken: bool = False         # random stroke thickening/thinning, with the augmentation
+    elastic: bool = False         # random elastic bending, with the augmentation
     outlier_batch: int = 16       # non-digit pictures added to each batch (outlier exposure); 0: none
     outlier_weight: float = 0.5   # their loss (cross-entropy to the uniform distribution) weighs this much
     validation_images: int = 5000  # held out of the training images: checked each epoch, used to calibrate
@@ -81,9 +81,15 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
-        """The settings stored in a checkpoint; keys this version does not know are left out."""
+        """The settings stored in a checkpoint; keys this version does not know are left out, and a setting
+        an older checkpoint does not mention is what that older version did (see LEGACY), not today's default."""
         known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in values.items() if key in known})
+        return cls(**{**LEGACY, **{key: value for key, value in values.items() if key in known}})
+
+
+# What training did before each of these settings existed: a checkpoint's settings without them meant these.
+LEGACY = {"plain_final_epochs": 0, "label_smoothing": 0.0, "ema_decay": 0.0, "dropout": 0.1, "thicken": False,
+          "elastic": False, "outlier_batch": 0, "validation_images": 0}
 
 
 def _is_int(value) -> bool:

@@ -165,3 +165,18 @@ def load_mnist(data_dir: str | os.PathLike | None = None, download: bool = True,
 
 def normalize(images: torch.Tensor) -> torch.Tensor:
     return (images - MNIST_MEAN) / MNIST_STD
+
+
+# The validation images are always the same ones whatever the run's seed: a fixed permutation of the 60,000.
+VALIDATION_SEED = 20261125
+
+
+def split_validation(train_split: MnistSplit, count: int) -> tuple[MnistSplit, MnistSplit | None]:
+    """(training, validation): `count` images held out (at most a sixth of a small set), the rest to train on."""
+    count = min(count, len(train_split) // 6)
+    if count <= 0:
+        return train_split, None
+    order = torch.randperm(len(train_split), generator=torch.Generator().manual_seed(VALIDATION_SEED))
+    held, kept = order[:count], order[count:].sort().values
+    return (MnistSplit(train_split.images[kept], train_split.labels[kept]),
+            MnistSplit(train_split.images[held], train_split.labels[held]))

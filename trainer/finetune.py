@@ -25,10 +25,11 @@ from digitpad.reading.personal import PersonalSetError, readiness_problem, resol
 from .checkpoint import check_output, checkpoint_filename, load_checkpoint, models_dir, rename_with_accuracy
 from .checkpoint import save_checkpoint
 from .config import ConfigError, Event, TrainConfig
-from .data import MnistSplit, load_mnist
+from .data import MnistSplit, load_mnist, split_validation
 from .devices import pick_device
 from .engine import train
 from .evaluation import Stopped, evaluate
+from .reject import calibrate
 from .finetune_data import PersonalSplits, mix, personal_splits, read_personal
 
 
@@ -96,12 +97,11 @@ class FinetuneResult:
                 "mnist_accuracy_before": self.mnist_accuracy_before, "mnist_accuracy": self.mnist_accuracy}
 
 
-def post_train(model: torch.nn.Module, splits: PersonalSplits, mnist_train: MnistSplit) -> dict:
-    """POST-TRAINING STEP on the final fine-tuned model, run once just before it is saved; returns metadata to
-    save with it. This is the one place to redo what depends on the weights, e.g. the calibration of the pad's
-    "not sure" judgement (issue 10): recalibrate here on the person's samples and MNIST's training images (never
-    the test set), and return the new calibration's metadata keys. Today there is nothing to redo."""
-    return {}
+def post_train(model: torch.nn.Module, splits: PersonalSplits, validation: MnistSplit | None) -> dict:
+    """The one step on the final fine-tuned model before it is saved: what depends on the weights is redone. The
+    pad's "not sure" threshold is calibrated again for the new weights, as training does (trainer.reject), on
+    MNIST training images the fine-tune never saw (the same held-out ones as training's) and synthetic digits."""
+    return {"reject": calibrate(model, validation)}
 
 
 def default_finetune_path(model_name: str) -> Path:
@@ -111,7 +111,7 @@ def default_finetune_path(model_name: str) -> Path:
 def run_finetune(base: str | Path, personal: str | Path | None = None, out: str | Path | None = None,
                  settings: FinetuneSettings | None = None, on_event: Callable[[Event | SetRead | PhaseStarted], None] | None
                  = None, stop: threading.Event | None = None, force: bool = False, download: bool = True,
-                 post_train: Callable[[torch.nn.Module, PersonalSplits, MnistSplit], dict] = post_train
+                 post_train: Callable[[torch.nn.Module, PersonalSplits, MnistSplit | None], dict] = post_train
                  ) -> FinetuneResult:
     """Fine-tune the checkpoint `base` on the personal set in `personal` (see resolve_personal_dir) and save it to
     `out` (or a new file in the per-user models folder, named with its MNIST test accuracy).
@@ -137,6 +137,8 @@ def run_finetune(base: str | Path, personal: str | Path | None = None, out: str 
         raise PersonalSetError(problem)
     path = check_output(Path(out) if out else default_finetune_path(checkpoint.name), force=force)
     train_split, test_split = load_mnist(settings.data_dir, download=download)
+    # The images training held out stay out of the mix: the new model's "not sure" is calibrated on them.
+    train_split, validation = split_validation(train_split, TrainConfig().validation_images)
     splits = personal_splits(data, settings.held_out_share, settings.seed)
     result.held_out = len(splits.held_out)
     result.held_out_paths = splits.held_out_paths
@@ -147,9 +149,11 @@ def run_finetune(base: str | Path, personal: str | Path | None = None, out: str 
     except Stopped:
         return _stopped(result, started)
     base_config = TrainConfig.from_dict(checkpoint.meta.get("settings") or {})
+    # The base model's own recipe (augmentation, outlier exposure, averaging), with fine-tuning's schedule.
     config = TrainConfig(model=checkpoint.name, epochs=settings.epochs, lr=settings.lr, seed=settings.seed,
-                         dropout=base_config.dropout, device=settings.device, precision=settings.precision,
-                         data_dir=settings.data_dir).check()
+                         dropout=base_config.dropout, ema_decay=base_config.ema_decay, thicken=base_config.thicken,
+                         elastic=base_config.elastic, outlier_batch=base_config.outlier_batch,
+                         device=settings.device, precision=settings.precision, data_dir=settings.data_dir).check()
     initial_state = {name: tensor.clone() for name, tensor in checkpoint.model.state_dict().items()}
 
     def fine_tune(personal_split, measure_on, phase: int, description: str):
@@ -170,9 +174,8 @@ def run_finetune(base: str | Path, personal: str | Path | None = None, out: str 
     meta = {"base_model": base.name, "base_test_accuracy": checkpoint.test_accuracy,
             "personal_set": str(folder), "personal_samples": len(data), "personal_held_out": len(splits.held_out),
             "personal_counts": data.counts(), **result.figures()}
-    # POST-TRAINING STEP: the one call on the final model before it is saved (issue 10's recalibration goes in
-    # post_train above, or is passed in); what it returns is saved in the checkpoint's metadata.
-    meta.update(post_train(final.model, splits, train_split))
+    # The one call on the final model before it is saved (post_train above); what it returns is saved with it.
+    meta.update(post_train(final.model, splits, validation))
     save_checkpoint(path, final.model, config, final.history, extra_meta=meta)
     result.checkpoint = path if out else rename_with_accuracy(path, result.mnist_accuracy)
     result.model = final.model

@@ -18,25 +18,10 @@ import torch
 
 from .checkpoint import check_output, checkpoint_filename, models_dir, rename_with_accuracy, save_checkpoint
 from .config import EpochEnd, Event, TrainConfig
-from .data import MnistSplit, load_mnist
+from .data import load_mnist, split_validation
 from .devices import pick_device
 from .engine import train
 from .reject import calibrate
-
-# The validation images are always the same ones whatever the run's seed: a fixed permutation of the 60,000.
-VALIDATION_SEED = 20261125
-
-
-def split_validation(train_split: MnistSplit, count: int) -> tuple[MnistSplit, MnistSplit | None]:
-    """(training, validation): `count` images held out (at most a sixth of a small set), the rest to train on."""
-    count = min(count, len(train_split) // 6)
-    if count <= 0:
-        return train_split, None
-    order = torch.randperm(len(train_split), generator=torch.Generator().manual_seed(VALIDATION_SEED))
-    held, kept = order[:count], order[count:].sort().values
-    return (MnistSplit(train_split.images[kept], train_split.labels[kept]),
-            MnistSplit(train_split.images[held], train_split.labels[held]))
-
 
 @dataclass
 class JobResult:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget
 
+from ..inside.view import InsideView
 from ..reading.predictor import Predictor
 from ..reading.reader import SEGMENT_SIZE, DigitReading, Reading
 from .canvas import DEFAULT_PEN_WIDTH, DrawingCanvas
@@ -88,15 +89,30 @@ class DrawTab(QWidget):
         right_panel.setLayout(right)
         right_panel.setFixedWidth(280)
 
+        # Inside the net: every block's feature maps and a saliency map for the digit shown, updated with it.
+        self.inside = InsideView(self)
+        self.confidence.digitClicked.connect(self.inside.set_target)
+        pad = QWidget(self)
+        pad_layout = QHBoxLayout(pad)
+        pad_layout.setContentsMargins(0, 0, 0, 0)
+        pad_layout.addLayout(left, 1)
+        pad_layout.addSpacing(12)
+        pad_layout.addWidget(right_panel)
+        # A splitter, so the inside view can be narrowed, or folded away by dragging its edge to the right.
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(pad)
+        splitter.addWidget(self.inside)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setCollapsible(0, False)
         layout = QHBoxLayout(self)
-        layout.addLayout(left, 1)
-        layout.addSpacing(12)
-        layout.addWidget(right_panel)
+        layout.addWidget(splitter)
         self._show()
 
     def set_predictor(self, predictor: Predictor) -> None:
         """Read with this model from now on, starting with what is on the canvas."""
         self.predictor = predictor
+        self.inside.set_model(predictor.model)
         self.predict_now()
 
     def show_picture(self, grey: np.ndarray) -> None:
@@ -172,6 +188,7 @@ class DrawTab(QWidget):
         self.panel.show_reading(self.reading, index, empty)
         self.shown_index = index
         self.shown = None if self.reading is None or index is None else self.reading.digits[index]
+        self.inside.show_input(None if self.shown is None else self.shown.image)
 
 
 def _action_button(action: QAction, name: str, tooltip: str) -> QPushButton:
