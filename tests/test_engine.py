@@ -196,3 +196,29 @@ def test_two_epochs_on_a_few_thousand_real_digits_learn(mnist):
     train_split, test_split = mnist
     result = train(TrainConfig(epochs=2, seed=0), train_split.head(3000), test_split)
     assert result.history[1].test_accuracy > 0.85  # on all 10,000 real test digits
+
+
+def test_outliers_join_the_batches_from_their_first_epoch_and_are_not_counted_as_digits(fake, monkeypatch):
+    train_split, test_split = fake
+    import trainer.outliers as outliers
+
+    monkeypatch.setattr(outliers, "outlier_pool", lambda *args: torch.rand(40, 1, 28, 28))
+    sizes = []
+    real_model_call = torch.nn.Module.__call__
+
+    def spy(module, images, *args, **kwargs):
+        if module.training and type(module).__name__ == "SeedNet":
+            sizes.append(len(images))
+        return real_model_call(module, images, *args, **kwargs)
+    monkeypatch.setattr(torch.nn.Module, "__call__", spy)
+    result = train(TrainConfig(epochs=2, batch_size=64, outlier_batch=8, outlier_start=2), train_split, test_split)
+    assert sizes == [64] * 10 + [72] * 10  # epoch 1 digits alone; epoch 2 with 8 non-digits a batch
+    assert 0 <= result.history[1].train_accuracy <= 1  # measured on the digits only
+
+
+def test_a_checkpoint_from_before_a_setting_existed_means_what_that_version_did():
+    from trainer.config import LEGACY
+
+    old = TrainConfig.from_dict({"epochs": 20, "lr": 0.1})
+    assert (old.outlier_batch, old.ema_decay, old.dropout, old.validation_images) == (0, 0.0, 0.1, 0)
+    assert TrainConfig.from_dict({"outlier_batch": 16}).outlier_batch == 16 and "outlier_batch" in LEGACY

@@ -35,6 +35,7 @@ class TrainConfig:
     elastic: bool = False         # random elastic bending, with the augmentation
     outlier_batch: int = 16       # non-digit pictures added to each batch (outlier exposure); 0: none
     outlier_weight: float = 0.5   # their loss (cross-entropy to the uniform distribution) weighs this much
+    outlier_start: int = 1        # the first epoch with outliers (later: the net learns digits alone first)
     validation_images: int = 5000  # held out of the training images: checked each epoch, used to calibrate
     train_limit: int | None = None
     device: str = "auto"          # auto, cpu, cuda, mps
@@ -65,6 +66,8 @@ class TrainConfig:
             problems.append(f"the outlier batch must be a whole number of at least 0, not {self.outlier_batch!r}")
         if not _is_number(self.outlier_weight) or not 0 <= self.outlier_weight < math.inf:
             problems.append(f"the outlier weight must be a number of at least 0, not {self.outlier_weight!r}")
+        if not _is_int(self.outlier_start) or self.outlier_start < 1:
+            problems.append(f"the outliers' first epoch must be a whole number of at least 1, not {self.outlier_start!r}")
         if not _is_int(self.validation_images) or self.validation_images < 0:
             problems.append(f"the validation images must be a whole number of at least 0, "
                             f"not {self.validation_images!r}")
@@ -89,7 +92,7 @@ class TrainConfig:
 
 # What training did before each of these settings existed: a checkpoint's settings without them meant these.
 LEGACY = {"plain_final_epochs": 0, "label_smoothing": 0.0, "ema_decay": 0.0, "dropout": 0.1, "thicken": False,
-          "elastic": False, "outlier_batch": 0, "validation_images": 0}
+          "elastic": False, "outlier_batch": 0, "outlier_start": 1, "validation_images": 0}
 
 
 def _is_int(value) -> bool:

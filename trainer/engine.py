@@ -127,6 +127,7 @@ def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
             epoch_started = time.perf_counter()
             # The last epochs see the digits as they are: the model settles on the real distribution.
             augment = config.augment and epoch <= config.epochs - config.plain_final_epochs
+            outliers = config.outlier_batch if epoch >= config.outlier_start else 0
             model.train()
             order = torch.randperm(n, generator=generator).to(device)
             loss_sum, correct = 0.0, 0
@@ -136,8 +137,8 @@ def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
                 index = order[batch * config.batch_size:(batch + 1) * config.batch_size]
                 images, labels = images_all[index], labels_all[index]
                 count = len(labels)
-                if config.outlier_batch:
-                    images = torch.cat([images, outlier_batch(pool, images, config.outlier_batch, generator)])
+                if outliers:
+                    images = torch.cat([images, outlier_batch(pool, images, outliers, generator)])
                 if augment:
                     images = augment_batch(images, generator, elastic=config.elastic)
                     if config.thicken:
@@ -148,7 +149,7 @@ def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
                 # The net ends in log_softmax, which cross_entropy's own log_softmax leaves unchanged.
                 digit_loss = F.cross_entropy(log_probs[:count], labels, label_smoothing=config.label_smoothing)
                 loss = digit_loss
-                if config.outlier_batch:  # cross-entropy to the uniform distribution over the ten digits
+                if outliers:  # cross-entropy to the uniform distribution over the ten digits
                     loss = loss - config.outlier_weight * log_probs[count:].mean()
                 log_probs = log_probs[:count]
                 optimizer.zero_grad(set_to_none=True)
@@ -161,7 +162,7 @@ def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
                 if not math.isfinite(loss_value):
                     raise diverged(f"epoch {epoch}, batch {batch + 1}", loss_value)
                 # The figure people see is the digits' loss, as without outliers, comparable with the test loss.
-                loss_sum += (digit_loss.item() if config.outlier_batch else loss_value) * len(labels)
+                loss_sum += (digit_loss.item() if outliers else loss_value) * len(labels)
                 correct += (log_probs.argmax(dim=1) == labels).sum().item()
                 emit(BatchEnd(epoch, batch + 1, loss_sum / min((batch + 1) * config.batch_size, n)))
 

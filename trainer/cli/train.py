@@ -47,6 +47,8 @@ def add_parser(commands) -> None:
                         help="non-digit pictures added to each batch, taught to read as no digit in particular "
                              "(outlier exposure; 0 turns it off; default: %(default)s)")
     parser.add_argument("--outlier-weight", type=float, default=defaults.outlier_weight, help="default: %(default)s")
+    parser.add_argument("--outlier-start", type=int, default=defaults.outlier_start, metavar="EPOCH",
+                        help="the first epoch with outliers (default: %(default)s)")
     parser.add_argument("--validation-images", type=int, default=defaults.validation_images, metavar="N",
                         help="training images held out to check each epoch and calibrate 'not sure' "
                              "(default: %(default)s)")
@@ -69,7 +71,7 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         weight_decay=args.weight_decay, seed=args.seed, augment=not args.no_augment,
         plain_final_epochs=args.plain_final_epochs, label_smoothing=args.label_smoothing,
         ema_decay=args.ema_decay, dropout=args.dropout, thicken=args.thicken, elastic=args.elastic,
-        outlier_batch=args.outlier_batch, outlier_weight=args.outlier_weight,
+        outlier_batch=args.outlier_batch, outlier_weight=args.outlier_weight, outlier_start=args.outlier_start,
         validation_images=args.validation_images, train_limit=args.train_limit, device=args.device,
         precision=args.precision, data_dir=args.data_dir).check()
 
