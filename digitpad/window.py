@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         return self.handwriting_tab
 
     def closeEvent(self, event) -> None:
-        # A run in progress is stopped and its thread joined before the window goes; its best epoch is kept.
+        # A run in progress is stopped and its thread joined before the window goes; its last epoch is kept.
         self.train_tab.shutdown()
         self.evaluate_tab.shutdown()
         if self.export_worker is not None:
@@ -194,9 +194,10 @@ class MainWindow(QMainWindow):
         return True
 
     def open_digit(self, image) -> None:
-        """Read a 28 x 28 digit (an MNIST test image from the Evaluate tab) in the Draw tab, as if it was opened."""
+        """Read a 28 x 28 digit (an MNIST test image from the Evaluate tab) in the Draw tab exactly as the
+        evaluation read it, so the inside view explains the answer the Evaluate tab showed."""
         self.tabs.setCurrentWidget(self.draw_tab)
-        self.draw_tab.show_picture(image)
+        self.draw_tab.show_net_input(image)
 
     def choose_image(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open image", str(Path.home()), IMAGE_FILTER)

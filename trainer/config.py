@@ -34,7 +34,7 @@ class TrainConfig:
     thicken: bool = False         # random stroke thickening/thinning, with the augmentation
     elastic: bool = False         # random elastic bending, with the augmentation
     outlier_batch: int = 16       # non-digit pictures added to each batch (outlier exposure); 0: none
-    outlier_weight: float = 0.5   # their loss (cross-entropy to the uniform distribution) weighs this much
+    outlier_weight: float = 0.1   # their loss (cross-entropy to the uniform distribution) weighs this much
     outlier_start: int = 1        # the first epoch with outliers (later: the net learns digits alone first)
     validation_images: int = 5000  # held out of the training images: checked each epoch, used to calibrate
     train_limit: int | None = None

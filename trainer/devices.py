@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import torch
 
+# torch's thread count as the process started. The app's live reading sets its own thread to 1 thread for each
+# pass; in OpenMP builds a thread started meanwhile could inherit that, so each worker sets this count first.
+DEFAULT_THREADS = torch.get_num_threads()
+
+
+def use_all_threads() -> None:
+    """Give the calling (worker) thread torch's full thread count for its work."""
+    torch.set_num_threads(DEFAULT_THREADS)
+
 
 def pick_device(name: str = "auto") -> torch.device:
     """The device to train on; ValueError, saying why, for a name torch doesn't know or a device not present."""

@@ -1,8 +1,9 @@
-"""The Draw tab: the canvas on the left; on the right what the net reads, how sure it is, and what it saw.
+"""The Draw tab: the canvas; beside it what the net read, how sure it is and what it saw; then the inside view.
 
-Prediction runs on the GUI thread: preprocessing and one forward pass take about a millisecond (see
-bench/predict_speed.py). While a stroke is drawn it runs at most every LIVE_INTERVAL_MS, so a pen that sends
-hundreds of moves a second never queues predictions behind it; when the stroke ends it runs at once.
+Reading runs on the GUI thread: finding the digits, redrawing each for the net and one batched forward pass take
+about 2 ms for one digit and 10-15 ms for eight (bench/predict_speed.py), the inside view under 10 ms more
+(bench/inside_view_speed.py). While a stroke is drawn it runs at most every LIVE_INTERVAL_MS, so a pen that sends
+hundreds of moves a second never queues readings behind it; when the stroke ends it runs at once.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class DrawTab(QWidget):
         self.shown_index: int | None = None
         self._boxes: list[tuple[float, float, float, float]] = []  # the digits' boxes, in canvas units
         self._hovered: int | None = None
+        self._net_input: np.ndarray | None = None  # an opened picture that is already the net's input
 
         self.canvas = DrawingCanvas(self)
         self.canvas.inkMoved.connect(self._schedule_live_prediction)
@@ -117,7 +119,14 @@ class DrawTab(QWidget):
 
     def show_picture(self, grey: np.ndarray) -> None:
         """Show an opened image on the canvas and read it, as if it had been drawn."""
+        self._net_input = None
         self.canvas.show_picture(grey)
+
+    def show_net_input(self, field: np.ndarray) -> None:
+        """Show a digit that is already the net's 28x28 input (an MNIST test image) and read it exactly as it is,
+        without preprocessing it again: the Evaluate tab's mistakes are then explained as they were made."""
+        self._net_input = field
+        self.canvas.show_picture(field)
 
     def predict_now(self) -> None:
         """Read what is on the canvas now."""
@@ -125,7 +134,9 @@ class DrawTab(QWidget):
         reading = None
         if self.predictor is not None and not self.canvas.is_empty():
             picture = self.canvas.picture()
-            if picture is not None:
+            if picture is not None and picture is self._net_input:
+                reading = self.predictor.read_field(picture)
+            elif picture is not None:
                 reading = self.predictor.read_picture(picture)
             else:
                 reading = self.predictor.read_strokes(self.canvas.strokes(), self.canvas.pen_width)

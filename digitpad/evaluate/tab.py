@@ -164,8 +164,9 @@ class EvaluateTab(QWidget):
             self.worker.wait()
 
     def _forget_worker(self) -> None:
-        """A result still to come is about the previous model: it will be dropped."""
+        """A result still to come is about the previous model: it is stopped, and dropped if it still comes."""
         if self.worker is not None:
+            self.worker.request_stop()
             for signal in (self.worker.stage, self.worker.done, self.worker.failed):
                 signal.disconnect()
 

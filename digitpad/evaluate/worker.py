@@ -17,6 +17,7 @@ import torch
 from PySide6.QtCore import QThread, Signal
 
 from trainer.data import DataError, MnistSplit, load_test_split
+from trainer.devices import use_all_threads
 from trainer.evaluation import Evaluation, Stopped, evaluate
 
 
@@ -50,6 +51,7 @@ class EvaluationWorker(QThread):
         self.stop_event.set()
 
     def run(self) -> None:  # the worker thread
+        use_all_threads()
         try:
             started = time.perf_counter()
             split = self.split

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QFont, QIcon, QImage, QKeySequence, QPainter, QPen, QPixmap
+from PySide6.QtGui import QAction, QColor, QFont, QIcon, QImageReader, QKeySequence, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView, QFrame, QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QScrollArea,
     QVBoxLayout, QWidget,
@@ -42,7 +42,14 @@ def thumbnail(shown: Shown) -> QPixmap:
     pixmap.fill(Qt.GlobalColor.white)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-    image = QImage(str(shown.sample.path))
+    # Read at thumbnail size where the format allows (a dropped-in scan or photo can be large), and never past
+    # Qt's allocation limit: an image too large to decode shows as an empty tile.
+    reader = QImageReader(str(shown.sample.path))
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid():
+        reader.setScaledSize(size.scaled(THUMB - 6, THUMB - 6, Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
     if not image.isNull():
         scaled = image.scaled(THUMB - 6, THUMB - 6, Qt.AspectRatioMode.KeepAspectRatio,
                               Qt.TransformationMode.SmoothTransformation)

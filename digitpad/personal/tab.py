@@ -9,6 +9,8 @@ when the tab is shown and the set or the model changed since.
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import QCoreApplication, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -177,7 +179,8 @@ class HandwritingTab(QWidget):
         self.last_result, self.last_error = None, None
         name = "the built-in model" if self.predictor.is_builtin else self.predictor.path.name
         self.panel.starting(name)
-        worker = FinetuneWorker(self.predictor.path, self.personal_set.folder, self.settings)
+        # A copy: the settings follow the Train tab's data folder as it is typed, the running job must not.
+        worker = FinetuneWorker(self.predictor.path, self.personal_set.folder, dataclasses.replace(self.settings))
         worker.phaseStarted.connect(self.panel.phase)
         worker.progress.connect(self.panel.fraction)
         worker.jobDone.connect(self._on_done)

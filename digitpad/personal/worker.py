@@ -15,6 +15,7 @@ from PySide6.QtCore import QThread, Signal
 from trainer.checkpoint import CheckpointError
 from trainer.config import BatchEnd, ConfigError, RunStarted
 from trainer.data import DataError
+from trainer.devices import use_all_threads
 from trainer.engine import Diverged
 from trainer.finetune import FinetuneSettings, PhaseStarted, SetRead, run_finetune
 
@@ -45,6 +46,7 @@ class FinetuneWorker(QThread):
         self.stop_event.set()
 
     def run(self) -> None:  # the worker thread
+        use_all_threads()
         try:
             # MNIST is never downloaded from here: the Train tab offers that, with its own progress.
             self.jobDone.emit(run_finetune(self.base, self.personal, settings=self.settings,

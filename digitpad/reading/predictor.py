@@ -78,6 +78,10 @@ class Predictor:
         """The number (or digit) in a picture, each digit judged; None when it holds no ink."""
         return self.reader.read_picture(grey)
 
+    def read_field(self, field: np.ndarray) -> Reading:
+        """A 28x28 picture already made as MNIST's digits are (an MNIST image), read as it is, unprocessed."""
+        return self.reader.read_field(field)
+
     def read_strokes(self, strokes: list[Stroke], pen_width: float) -> Reading | None:
         """The number drawn as strokes (points in units of the canvas side); None when there are none."""
         return self.reader.read_strokes(strokes, pen_width)

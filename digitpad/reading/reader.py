@@ -106,7 +106,12 @@ class NumberReader:
         self.classify = classify
         self.threshold = threshold
 
-    # ----- the two ways in -----------------------------------------------------------------------------------
+    # ----- the ways in -----------------------------------------------------------------------------------------
+    def read_field(self, field: np.ndarray) -> Reading:
+        """A digit already made into MNIST's 28x28 picture (an MNIST image), read exactly as it is."""
+        field = np.clip(np.asarray(field, dtype=np.float32), 0, 1)
+        return self._judge([field], [(0, 0, field.shape[1], field.shape[0])])
+
     def read_picture(self, grey: np.ndarray) -> Reading | None:
         ink = ink_layer(as_unit_floats(grey))
         if ink is None:

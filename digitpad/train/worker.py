@@ -16,6 +16,7 @@ from PySide6.QtCore import QThread, Signal
 
 from trainer.config import BatchEnd, ConfigError, EpochEnd, RunStarted, TrainConfig
 from trainer.data import DataError, load_test_split
+from trainer.devices import use_all_threads
 from trainer.engine import Diverged
 from trainer.inspection import take_snapshot
 from trainer.job import run_job
@@ -65,6 +66,7 @@ class TrainWorker(QThread):
         self.stop_event.set()
 
     def run(self) -> None:  # the worker thread
+        use_all_threads()
         try:
             # The GUI reads the data folder itself and offers a Download button: no download from here.
             self.jobDone.emit(run_job(self.config, on_event=self._on_event, stop=self.stop_event, download=False,

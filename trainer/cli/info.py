@@ -39,6 +39,12 @@ def print_meta(path: str, meta: dict, notes: list[str]) -> None:
         print(accuracy[0].upper() + accuracy[1:] + (f"; weights: {meta['weights']}" if "weights" in meta else ""))
     for line in describe_finetune(meta):
         print(line[0].upper() + line[1:])
+    reject = meta.get("reject")
+    if isinstance(reject, dict):
+        print(f"not sure below {reject['threshold']:.1%} confidence (calibrated on {reject.get('calibrated_on', '?')})"
+              + (f": that flags {reject['digits_flagged']:.1%} of those digits read right and "
+                 f"{reject['nondigits_flagged']:.0%} of synthetic non-digits"
+                 if "digits_flagged" in reject and "nondigits_flagged" in reject else ""))
     for note in notes:
         print(f"note: {note}")
     if isinstance(meta.get("settings"), dict):

@@ -1,0 +1,84 @@
+"""README's screenshots of the Draw tab, made offscreen from drawings drawn with mouse events on the real canvas.
+
+    python bench/screenshots.py [--out docs] [--model CKPT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEvent, QPointF, Qt  # noqa: E402
+from PySide6.QtGui import QMouseEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from trainer.synth.digits import ASPECT, random_digit  # noqa: E402
+from trainer.synth.nondigits import random_nondigit  # noqa: E402
+
+
+def _send(canvas, kind, point, buttons):
+    side = min(canvas.width(), canvas.height())
+    left, top = (canvas.width() - side) / 2, (canvas.height() - side) / 2
+    position = QPointF(left + point[0] * side, top + point[1] * side)
+    button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
+    QApplication.sendEvent(canvas, QMouseEvent(kind, position, canvas.mapToGlobal(position), button, buttons,
+                                               Qt.KeyboardModifier.NoModifier))
+
+
+def draw(canvas, strokes) -> None:
+    canvas.clear()
+    for stroke in strokes:
+        stroke = stroke if len(stroke) > 1 else stroke * 2
+        _send(canvas, QEvent.Type.MouseButtonPress, stroke[0], Qt.MouseButton.LeftButton)
+        for point in stroke[1:]:
+            _send(canvas, QEvent.Type.MouseMove, point, Qt.MouseButton.LeftButton)
+        _send(canvas, QEvent.Type.MouseButtonRelease, stroke[-1], Qt.MouseButton.NoButton)
+
+
+def number(digits, rng, size, gap):
+    x = 0.5 - (sum(size * ASPECT[d] for d in digits) + gap * (len(digits) - 1)) / 2
+    strokes = []
+    for digit in digits:
+        width = size * ASPECT[digit]
+        strokes += random_digit(digit, rng, size=size, centre=(x + width / 2, 0.5), slant=0.12)
+        x += width + gap
+    return strokes
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="docs")
+    parser.add_argument("--model")
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication([])  # noqa: F841
+    from digitpad.window import MainWindow
+
+    window = MainWindow(args.model)
+    window.resize(1320, 780)
+    window.show()
+    app.processEvents()
+    canvas, tab = window.draw_tab.canvas, window.draw_tab
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    shots = {
+        "screenshot-draw.png": random_digit(7, np.random.default_rng(7), size=0.62, centre=(0.5, 0.5), slant=0.15),
+        "screenshot-number.png": number([2, 0, 2, 6], np.random.default_rng(26), size=0.3, gap=0.06),
+        "screenshot-not-a-digit.png": random_nondigit("cat", np.random.default_rng(3)),
+    }
+    for name, strokes in shots.items():
+        draw(canvas, strokes)
+        app.processEvents()
+        window.grab().save(str(out / name))
+        print(f"{out / name}: read {tab.reading.text!r}; {tab.caption.text()}")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
