@@ -6,8 +6,8 @@
 3. Specks much smaller than the digits around them (a slip of the pen, paper dust) are dropped; alone, a speck
    is kept and read, so that a stray dot on an empty page is answered, not ignored.
 4. A group much wider than it is high may be digits that touch: `cut_candidates` proposes vertical cuts at the
-   thinnest columns, and the predictor keeps a cut only when the net reads both sides with more confidence than
-   the whole (see predictor.py).
+   thinnest columns, and the reader keeps a cut only when the net reads both sides with more confidence than
+   the whole (see reader.py).
 """
 
 from __future__ import annotations
