@@ -80,7 +80,19 @@ class MainWindow(QMainWindow):
         self.evaluate_tab.set_data_dir(self.train_tab.settings.data_dir())
         self.train_tab.settings.dataDirChanged.connect(self.evaluate_tab.set_data_dir)
         self.evaluate_tab.digitChosen.connect(self.open_digit)
+        self.evaluate_tab.personalRequested.connect(self.evaluate_personal_set)
         return self.evaluate_tab
+
+    def evaluate_personal_set(self) -> None:
+        """The Evaluate tab on the person's own samples (read here: the tab knows nothing of the set)."""
+        data = self.personal_set.load()
+        if not len(data):
+            self.evaluate_tab.say_cannot_run(
+                f"Your handwriting set in {self.personal_set.folder} holds no readable samples yet: draw a digit "
+                f"in the Draw tab and type it (0-9) to save it as a sample.")
+            return
+        self.evaluate_tab.evaluate_set(data.images, data.labels, f"my handwriting ({len(data)} samples)")
+
     def _build_handwriting_tab(self) -> QWidget:
         self.personal_set = PersonalSet()  # $DIGITPAD_PERSONAL, else personal/ in the per-user data folder
         self.handwriting_tab = HandwritingTab(self.personal_set, self)

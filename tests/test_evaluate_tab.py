@@ -194,3 +194,27 @@ def test_closing_the_window_mid_evaluation_stops_and_joins_the_worker(window, qt
     assert window.close()
     assert worker.isFinished()
 
+
+
+def test_the_evaluate_tab_runs_on_my_handwriting_too(window, qtbot, tmp_path, monkeypatch):
+    from PIL import Image
+
+    from digitpad.reading.render import render
+    from trainer.synth.digits import random_digit
+
+    tab = window.evaluate_tab
+    with qtbot.waitSignal(tab.evaluationDone, timeout=10_000):
+        qtbot.mouseClick(tab.findChild(QPushButton, "runPersonal"), Qt.LeftButton)
+    assert "no readable samples" in tab.message.text()
+
+    rng = np.random.default_rng(0)
+    for digit in (1, 7):
+        for i in range(3):
+            ink = render(random_digit(digit, rng, size=0.6, centre=(0.5, 0.5)), 120, 0.05)
+            folder = window.personal_set.folder / str(digit)
+            folder.mkdir(parents=True, exist_ok=True)
+            Image.fromarray((255 - ink * 255).astype(np.uint8)).save(folder / f"s{i}.png")
+    with qtbot.waitSignal(tab.evaluationDone, timeout=60_000):
+        qtbot.mouseClick(tab.findChild(QPushButton, "runPersonal"), Qt.LeftButton)
+    assert re.fullmatch(r"\d+\.\d\d%", tab.accuracy.text())
+    assert tab.matrix.matrix.sum() == 6 and "my handwriting" in tab.summary.text()

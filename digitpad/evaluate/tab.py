@@ -32,6 +32,7 @@ CELL_HINT = "Click a cell of the matrix to see exactly those digits here."
 class EvaluateTab(QWidget):
     digitChosen = Signal(object)  # a 28 x 28 float32 array in [0, 1]
     evaluationDone = Signal()     # results shown (or a failure said): for tests and benchmarks
+    personalRequested = Signal()  # "Evaluate on my handwriting": the window hands over the set (evaluate_set)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -43,6 +44,9 @@ class EvaluateTab(QWidget):
         self.run = QPushButton("Evaluate on the MNIST test set", objectName="runEvaluation")
         self.run.setToolTip("Run the model in use on MNIST's 10,000 test digits (a few seconds, in the background)")
         self.run.clicked.connect(lambda: self.run_evaluation())
+        self.runPersonal = QPushButton("Evaluate on my handwriting", objectName="runPersonal")
+        self.runPersonal.setToolTip("Run the model in use on your own samples (the My handwriting tab's set)")
+        self.runPersonal.clicked.connect(self.personalRequested)
         self.progress = QProgressBar(objectName="evalProgress")
         self.progress.setRange(0, 0)  # busy: evaluate() runs as one pass
         self.progress.setTextVisible(False)
@@ -73,6 +77,7 @@ class EvaluateTab(QWidget):
 
         top = QHBoxLayout()
         top.addWidget(self.run)
+        top.addWidget(self.runPersonal)
         top.addWidget(self.progress)
         top.addWidget(self.status, 1)
         result = QHBoxLayout()
@@ -192,6 +197,10 @@ class EvaluateTab(QWidget):
         self.per_class.set_figures(np.bincount(labels, minlength=10).tolist(), per_class["recall"],
                                    per_class["precision"])
         self.evaluationDone.emit()
+
+    def say_cannot_run(self, message: str) -> None:
+        """Why an evaluation the person asked for cannot run (e.g. an empty personal set)."""
+        self._on_failed(message)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
