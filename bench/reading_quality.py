@@ -11,7 +11,7 @@ exactly as a person's drawing is. Prints:
 4. a sweep over pen width, size, position and slant (share of single digits read right and sure);
 5. for reference only (it chose nothing): the share of MNIST's test digits flagged.
 
-    python bench/reading_quality.py [--model CKPT] [--digits 600] [--numbers 200] [--nondigits 600]
+    python bench/reading_quality.py [--model CKPT] [--digits 600] [--numbers 200] [--nondigits 1900]
                                     [--data-dir DIR] [--markdown]
 """
 
@@ -81,7 +81,7 @@ def main() -> int:
     parser.add_argument("--model", help="checkpoint (default: the built-in model)")
     parser.add_argument("--digits", type=int, default=600)
     parser.add_argument("--numbers", type=int, default=200)
-    parser.add_argument("--nondigits", type=int, default=600)
+    parser.add_argument("--nondigits", type=int, default=1900, help="100 of each of the 19 kinds (default)")
     parser.add_argument("--sweep", type=int, default=30, help="digits per cell of the sweep")
     parser.add_argument("--data-dir", help="MNIST, for the reference figure 5")
     parser.add_argument("--markdown", action="store_true", help="print the sweep as a Markdown table")
