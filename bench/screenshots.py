@@ -1,6 +1,8 @@
-"""README's screenshots of the Draw tab, made offscreen from drawings drawn with mouse events on the real canvas.
+"""README's screenshots of the Draw tab, made offscreen from drawings drawn with mouse events on the real canvas;
+with --handwriting DATA_DIR also the My handwriting tab after a real fine-tune on the scripted unusual hand
+(tests/unusual_hand.py: 10 samples a digit drawn on the canvas into a temporary personal set).
 
-    python bench/screenshots.py [--out docs] [--model CKPT]
+    python bench/screenshots.py [--out docs] [--model CKPT] [--handwriting ../shared/mnist]
 """
 
 from __future__ import annotations
@@ -8,11 +10,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # for tests.unusual_hand, the scripted hand the tests also use
 
 from PySide6.QtCore import QEvent, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QMouseEvent  # noqa: E402
@@ -51,11 +56,38 @@ def number(digits, rng, size, gap):
     return strokes
 
 
+def handwriting(window, canvas, path: Path) -> None:
+    """Draw the unusual hand's samples, fine-tune in the tab as a person would, grab the tab when it is done."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from tests.unusual_hand import write_set
+
+    write_set(canvas, window.personal_set.folder, 10, seed=1)
+    window.tabs.setCurrentWidget(window.handwriting_tab)
+    window.handwriting_tab.refresh()
+    loop = QEventLoop()
+    window.handwriting_tab.finetuneFinished.connect(loop.quit)
+    QTimer.singleShot(0, window.handwriting_tab.start_finetune)
+    QTimer.singleShot(600_000, loop.quit)
+    loop.exec()  # a real event loop: the fine-tune's worker thread runs at full speed
+    QApplication.processEvents()
+    window.grab().save(str(path))
+    print(f"{path}: after a fine-tune on {window.personal_set.folder}")
+    result = window.handwriting_tab.last_result
+    if result is not None and result.checkpoint:  # the fine-tuned model was only for the picture
+        Path(result.checkpoint).unlink(missing_ok=True)
+        print(f"removed {result.checkpoint}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="docs")
     parser.add_argument("--model")
+    parser.add_argument("--handwriting", metavar="DATA_DIR", help="also fine-tune and grab the My handwriting tab")
     args = parser.parse_args()
+    if args.handwriting:  # the window's personal set: a fresh one, written below
+        os.environ["DIGITPAD_PERSONAL"] = tempfile.mkdtemp(prefix="screenshot-personal-")
+        os.environ["DIGITPAD_DATA"] = args.handwriting
     app = QApplication.instance() or QApplication([])  # noqa: F841
     from digitpad.window import MainWindow
 
@@ -76,6 +108,8 @@ def main() -> int:
         app.processEvents()
         window.grab().save(str(out / name))
         print(f"{out / name}: read {tab.reading.text!r}; {tab.caption.text()}")
+    if args.handwriting:
+        handwriting(window, canvas, out / "screenshot-handwriting.png")
     window.close()
     return 0
 
