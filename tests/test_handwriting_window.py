@@ -103,7 +103,8 @@ def test_the_tab_lists_the_samples_with_the_models_mistakes_and_deletes_with_und
         QTest.keyClick(canvas, Qt.Key(Qt.Key.Key_0 + digit))
     (personal_dir / "3" / "scan.png").write_bytes(b"not a picture")
     tab = window.handwriting_tab
-    window.tabs.setCurrentWidget(tab)
+    with qtbot.waitSignal(tab.setShown):
+        window.tabs.setCurrentWidget(tab)
     sevens, threes = tab.findChild(QListWidget, "samples7"), tab.findChild(QListWidget, "samples3")
     assert sevens.count() == 2 and threes.count() == 1
     assert tab.findChild(QListWidget, "samples0").isHidden()  # no samples: a hint instead
@@ -114,17 +115,21 @@ def test_the_tab_lists_the_samples_with_the_models_mistakes_and_deletes_with_und
     assert warning.isVisible() and "3/scan.png" in warning.text()  # the unreadable file, named and left out
 
     threes.item(0).setSelected(True)
-    qtbot.mouseClick(tab.findChild(QPushButton, "deleteSelected"), Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(tab.setShown):
+        qtbot.mouseClick(tab.findChild(QPushButton, "deleteSelected"), Qt.MouseButton.LeftButton)
     assert files(personal_dir, 3) == [personal_dir / "3" / "scan.png"]
     assert threes.isHidden() and "reads <b>2 of 2</b>" in tab.findChild(QLabel, "setAccuracy").text()
-    qtbot.mouseClick(tab.findChild(QPushButton, "undoDelete"), Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(tab.setShown):
+        qtbot.mouseClick(tab.findChild(QPushButton, "undoDelete"), Qt.MouseButton.LeftButton)
     assert threes.count() == 1 and len(files(personal_dir, 3)) == 2
 
     window.tabs.setCurrentWidget(window.draw_tab)  # a sample saved while the tab is hidden shows up later
     for stroke in SEVEN:
         drag(canvas, stroke)
     QTest.keyClick(canvas, Qt.Key.Key_7)
-    window.tabs.setCurrentWidget(tab)
+    assert sevens.count() == 2  # hidden: not read again until shown
+    with qtbot.waitSignal(tab.setShown):
+        window.tabs.setCurrentWidget(tab)
     assert sevens.count() == 3
 
 
@@ -132,7 +137,8 @@ def test_fine_tuning_runs_in_the_worker_and_the_new_model_is_one_click_away(wind
     write_personal_set(personal_dir, per_digit=3, digits=[1, 4, 7])
     tab = window.handwriting_tab
     tab.settings.epochs, tab.settings.mnist_images, tab.settings.data_dir = 1, 128, fake_dir
-    window.tabs.setCurrentWidget(tab)
+    with qtbot.waitSignal(tab.setShown):
+        window.tabs.setCurrentWidget(tab)
     start = tab.findChild(QPushButton, "finetune")
     assert start.isEnabled() and not tab.findChild(QPushButton, "useFinetuned").isEnabled()
     with qtbot.waitSignal(tab.finetuneFinished, timeout=120_000):
@@ -146,7 +152,8 @@ def test_fine_tuning_runs_in_the_worker_and_the_new_model_is_one_click_away(wind
     assert f"{meta['personal_accuracy_after']:.1%}" in result and f"{meta['mnist_accuracy']:.2%}" in result
     assert tab.findChild(QLabel, "finetuneStatus").text().startswith("Done in")
 
-    qtbot.mouseClick(tab.findChild(QPushButton, "useFinetuned"), Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(tab.setShown):  # the new model reads the set again
+        qtbot.mouseClick(tab.findChild(QPushButton, "useFinetuned"), Qt.MouseButton.LeftButton)
     assert window.predictor.path == saved[0]
     assert saved[0].name in window.findChild(QLabel, "modelLabel").text()
     assert "It was fine-tuned on this set" in tab.findChild(QLabel, "setAccuracy").text()
@@ -158,12 +165,14 @@ def test_a_set_too_small_to_fine_tune_says_how_many_more_and_missing_mnist_is_ex
                                                                                        qtbot, tmp_path):
     write_personal_set(personal_dir, per_digit=1, digits=[2])
     tab = window.handwriting_tab
-    window.tabs.setCurrentWidget(tab)
+    with qtbot.waitSignal(tab.setShown):
+        window.tabs.setCurrentWidget(tab)
     assert not tab.findChild(QPushButton, "finetune").isEnabled()
     assert "1 more needed: 2 (1 more)" in tab.findChild(QLabel, "finetuneHint").text()
 
     write_personal_set(personal_dir, per_digit=1, digits=[2], seed=1)
-    tab.refresh()
+    with qtbot.waitSignal(tab.setShown):
+        tab.refresh()
     tab.settings.data_dir = str(tmp_path / "no-mnist")
     with qtbot.waitSignal(tab.finetuneFinished, timeout=60_000):
         assert tab.start_finetune()
@@ -184,3 +193,30 @@ def test_closing_the_window_mid_fine_tune_stops_and_joins_the_worker(window, per
     assert window.close()
     assert worker.isFinished()  # joined in closeEvent, not left running behind a closed window
     assert not models_dir().exists() or not list(models_dir().iterdir())  # nothing saved, no temporary file
+
+
+def test_the_set_is_read_off_the_gui_thread_and_a_failed_read_is_said(window, personal_dir, qtbot, monkeypatch):
+    import threading
+
+    write_personal_set(personal_dir, per_digit=2, digits=[3, 8])
+    tab = window.handwriting_tab
+    threads, load = [], PersonalSet.load
+
+    def recording_load(self):
+        threads.append(threading.current_thread())
+        return load(self)
+
+    monkeypatch.setattr(PersonalSet, "load", recording_load)
+    with qtbot.waitSignal(tab.setShown):
+        window.tabs.setCurrentWidget(tab)
+    assert threads and threading.main_thread() not in threads
+    assert tab.findChild(QListWidget, "samples8").count() == 2
+
+    def broken_load(self):
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(PersonalSet, "load", broken_load)
+    with qtbot.waitSignal(tab.setShown):
+        tab.refresh()
+    text = tab.findChild(QLabel, "setAccuracy").text()
+    assert "Could not read the set" in text and "the disk went away" in text

@@ -3,13 +3,15 @@
 The tab builds its parts and wires them; the parts know nothing of each other: the summary (counts, accuracy,
 skipped files), the gallery (thumbnails per digit, mistakes outlined), the fine-tune panel and the worker that
 runs `trainer.finetune.run_finetune`, the same job as `trainer finetune`. Reading the set (a few hundred small
-PNGs, about a millisecond each, then only the files that changed) and the model's pass over it run here, only
-when the tab is shown and the set or the model changed since.
+PNGs, about a millisecond each, then only the files that changed) and the model's pass over it run in a
+SetReader thread, only when the tab is shown and the set or the model changed since; `setShown` says when the
+tab shows the result.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import html
 
 from PySide6.QtCore import QCoreApplication, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
@@ -22,6 +24,7 @@ from ..reading.personal import PersonalSet, Sample, readiness_problem
 from ..reading.predictor import Predictor
 from .finetune_panel import FinetunePanel
 from .gallery import SampleGallery, Shown
+from .set_reader import SetReader
 from .summary import SetSummary
 from .worker import FinetuneWorker
 
@@ -35,6 +38,7 @@ class HandwritingTab(QWidget):
 
     modelReady = Signal(str)
     finetuneFinished = Signal()
+    setShown = Signal()  # a read of the set (after refresh()) is on screen
 
     def __init__(self, personal_set: PersonalSet, parent: QWidget | None = None):
         super().__init__(parent)
@@ -46,6 +50,8 @@ class HandwritingTab(QWidget):
         self.last_error: str | None = None
         self._deleted: list = []  # the last deletion, for Undo delete
         self._dirty = True
+        self._reader: SetReader | None = None
+        self._read_again = False  # the set or the model changed while a read was under way
 
         self.summary = SetSummary(self)
         self.gallery = SampleGallery(self)
@@ -93,6 +99,8 @@ class HandwritingTab(QWidget):
     def set_changed(self) -> None:
         """The set or the model changed: shown again now if the tab is visible, else when it is next shown."""
         self._dirty = True
+        self._reader: SetReader | None = None
+        self._read_again = False  # the set or the model changed while a read was under way
         if self.isVisible():
             self.refresh()
 
@@ -107,12 +115,35 @@ class HandwritingTab(QWidget):
     # ----- the set ------------------------------------------------------------------------------------------
     @Slot()
     def refresh(self) -> None:
-        """Read the set again and show it, with what the model in use reads in each sample."""
+        """Read the set again (in a thread) and show it, with what the model in use reads in each sample."""
         self._dirty = False
-        data = self.personal_set.load()
-        readings = None
-        if self.predictor is not None and len(data):
-            readings = self.predictor.probabilities(data.images)
+        if self._reader is not None:
+            self._read_again = True
+            return
+        reader = SetReader(self.personal_set, self.predictor)
+        reader.setRead.connect(self._show_set)
+        reader.readFailed.connect(self._show_failure)
+        reader.finished.connect(self._on_reader_finished)
+        self._reader = reader
+        reader.start()
+
+    @Slot()
+    def _on_reader_finished(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.wait()
+            reader.deleteLater()
+        if self._read_again:
+            self._read_again = False
+            self.refresh()
+
+    @Slot(str)
+    def _show_failure(self, message: str) -> None:
+        self.summary.show_accuracy(html.escape(message))
+        self.setShown.emit()
+
+    @Slot(object, object)
+    def _show_set(self, data, readings) -> None:
         shown = [Shown(sample, *((int(readings[i].argmax()), float(readings[i].max())) if readings is not None
                                  else (None, None)))
                  for i, sample in enumerate(self._samples(data))]
@@ -124,6 +155,7 @@ class HandwritingTab(QWidget):
         self.panel.ready(problem or f"Teaches the model in use your {len(data)} samples, in about a minute. "
                                     f"The model in use is kept as it is; the new one is saved beside it.",
                          can_start=problem is None and self.predictor is not None)
+        self.setShown.emit()
 
     @staticmethod
     def _samples(data) -> list[Sample]:
@@ -198,7 +230,11 @@ class HandwritingTab(QWidget):
 
     @Slot()
     def shutdown(self) -> None:
-        """Stop the fine-tune, if any, and wait for its thread. Safe at any time, more than once."""
+        """Stop the fine-tune, if any, and wait for its thread and the set's reader. Safe at any time, more than
+        once."""
+        if self._reader is not None:
+            self._read_again = False
+            self._reader.wait()
         worker = self.worker
         if worker is not None:
             worker.request_stop()
