@@ -14,7 +14,6 @@ import hashlib
 import os
 import pickle
 import re
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import platformdirs
 import torch
 
 from .config import EpochEnd, TrainConfig
+from .files import check_output_path, replaced_atomically
 from .metadata import FORMAT, FORMAT_VERSION, build_meta, check_meta
 from .model import MODELS, build_model
 
@@ -111,26 +111,8 @@ def check_output(path: Path, force: bool = False, flag: str = "--out") -> Path:
     An existing file is replaced only when asked (`force`) and only if it is itself a digitpad checkpoint: a
     trained model is hours of work, and a file of anything else was never ours to overwrite.
     """
-    path = Path(path).expanduser()
-    if path.is_dir():
-        raise ValueError(f"{flag} {path} is a folder; give the checkpoint's file name")
-    if path.exists() or path.is_symlink():
-        if not path.is_file():
-            raise ValueError(f"{flag} {path} exists and is not a regular file; choose another name")
-        if not is_checkpoint_file(path):
-            raise ValueError(f"{flag} {path} exists and is not a digitpad checkpoint; digitpad never writes over "
-                             f"other files, even with --force. Choose another name")
-        if not force:
-            raise ValueError(f"{flag} {path} already exists (a digitpad checkpoint); add --force to replace it, "
-                             f"or choose another name")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path.parent):
-            pass
-    except OSError as error:
-        raise ValueError(f"cannot write {path} ({error.strerror or error}); choose a folder you can write to"
-                         ) from None
-    return path
+    return check_output_path(path, force, flag, "a digitpad checkpoint", is_checkpoint_file,
+                             "the checkpoint's file name")
 
 
 _TEMPORARY = re.compile(r"^\..+\.pt\.(?:(\d+)\.)?[^.]+\.tmp$")
@@ -184,20 +166,8 @@ def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, config: Tra
     payload = {"format": FORMAT, "version": FORMAT_VERSION, "meta": build_meta(model, config, history, extra_meta),
                "state_dict": state, "weights_sha256": weights_digest(state)}
     # The process id in the name tells a later save whether the writer is still alive (see above).
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
-    try:
-        # mkstemp makes the file private (0600); a checkpoint is an ordinary file, readable as the umask allows.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        with os.fdopen(handle, "wb") as file:
-            torch.save(payload, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with replaced_atomically(path, tag=f"{os.getpid()}.") as temporary, open(temporary, "wb") as file:
+        torch.save(payload, file)
     return path
 
 

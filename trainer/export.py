@@ -18,7 +18,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import numpy as np
 import torch
 
 from .data import MNIST_MEAN, MNIST_STD, normalize
+from .files import check_output_path, replaced_atomically
 
 EXTRA = ("onnx", "onnxruntime", "onnxscript")
 INSTALL = "pip install 'digitpad[export]'"
@@ -86,26 +86,11 @@ def is_onnx_file(path: Path) -> bool:
 
 def check_onnx_output(path: str | os.PathLike, force: bool = False, flag: str = "--onnx") -> Path:
     """Make sure the ONNX file may be written to `path`; ExportError saying why not."""
-    path = Path(path).expanduser()
-    if path.is_dir():
-        raise ExportError(f"{flag} {path} is a folder; give the file's name (e.g. model.onnx)")
-    if path.exists() or path.is_symlink():
-        if not path.is_file():
-            raise ExportError(f"{flag} {path} exists and is not a regular file; choose another name")
-        if not is_onnx_file(path):
-            raise ExportError(f"{flag} {path} exists and is not an ONNX model; digitpad never writes over other "
-                              f"files, even with --force. Choose another name")
-        if not force:
-            raise ExportError(f"{flag} {path} already exists (an ONNX model); add --force to replace it, or "
-                              f"choose another name")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path.parent):
-            pass
-    except OSError as error:
-        raise ExportError(f"cannot write {path} ({error.strerror or error}); choose a folder you can write to"
-                          ) from None
-    return path
+        return check_output_path(path, force, flag, "an ONNX model", is_onnx_file,
+                                 "the file's name (e.g. model.onnx)")
+    except ValueError as error:
+        raise ExportError(str(error)) from None
 
 
 def _write(model: torch.nn.Module, path: Path, meta: dict) -> None:
@@ -158,19 +143,11 @@ def export_onnx(model: torch.nn.Module, out: str | os.PathLike, images: torch.Te
     require_extra()
     path = check_onnx_output(out, force)
     model = model.cpu().eval()
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        _write(model, Path(temporary), meta or {})
-        difference, sizes = compare(Path(temporary), model, images)
+    with replaced_atomically(path) as temporary:  # the file appears only once it has passed the check
+        _write(model, temporary, meta or {})
+        difference, sizes = compare(temporary, model, images)
         if not difference <= MAX_DIFFERENCE:
             raise ExportError(f"the ONNX model does not match the PyTorch model: the log-probabilities differ by "
                               f"up to {difference:.3g} (allowed: {MAX_DIFFERENCE:g}) on {len(images):,} images; "
                               f"{path} was not written")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
     return ExportResult(path, difference, len(images), sizes)

@@ -10,12 +10,13 @@ digits; half of each outlier batch is made on the fly from the digits themselves
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import platformdirs
 import torch
+
+from .files import replaced_atomically
 
 POOL_VERSION = 3
 POOL_SIZE = 3000
@@ -58,10 +59,8 @@ def outlier_pool(size: int = POOL_SIZE, seed: int = 0) -> torch.Tensor:
         pass
     pool = build_pool(size, seed)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        torch.save(pool, temporary)
-        os.replace(temporary, path)
+        with replaced_atomically(path) as temporary:
+            torch.save(pool, temporary)
     except OSError:  # a read-only cache only costs the time to make the pool again
         pass
     return pool

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import secrets
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 import platformdirs
 from PIL import Image
 
+from trainer.files import replaced_atomically
 from trainer.text import printable
 
 from .images import ImageError, load_image
@@ -111,20 +111,8 @@ def sample_picture(grey: np.ndarray) -> np.ndarray | None:
 
 def write_png_atomically(path: Path, pixels: np.ndarray) -> None:
     """An 8-bit grey PNG at `path`, complete or not at all: written to a temporary file, then renamed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)).save(file, format="PNG")
-            file.flush()
-            os.fsync(file.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with replaced_atomically(path) as temporary, open(temporary, "wb") as file:
+        Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)).save(file, format="PNG")
 
 
 def _is_sample_file(path: Path) -> bool:
@@ -181,18 +169,8 @@ class PersonalSet:
 
     def restore(self, removed: Removed) -> Sample:
         """Undo a `delete`: the file comes back with its name and bytes (atomically)."""
-        path = removed.sample.path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(removed.data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with replaced_atomically(removed.sample.path) as temporary:
+            temporary.write_bytes(removed.data)
         return removed.sample
 
     def load(self) -> PersonalData:
