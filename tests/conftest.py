@@ -45,6 +45,15 @@ def mnist(mnist_dir):
     return load_mnist(mnist_dir, download=False)
 
 
+@pytest.fixture(scope="module")
+def seed():
+    """The built-in model (the seed Net as shipped), loaded once per test module."""
+    from digitpad import builtin_checkpoint_path
+    from trainer.checkpoint import load_checkpoint
+
+    return load_checkpoint(builtin_checkpoint_path()).model
+
+
 @pytest.fixture
 def window(qtbot):
     """digitpad's main window with the built-in model, shown and active (shortcuts go to the active window)."""

@@ -31,11 +31,6 @@ def fake_dir(tmp_path_factory):
     return str(write_fake_mnist(tmp_path_factory.mktemp("fake"), n_train=16, n_test=300, seed=3))
 
 
-@pytest.fixture(scope="module")
-def seed():
-    return load_checkpoint(builtin_checkpoint_path()).model
-
-
 @pytest.fixture
 def tab(qtbot, seed):
     tab = EvaluateTab()

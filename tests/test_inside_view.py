@@ -46,11 +46,6 @@ class TinyNet(nn.Module):
         return self.head(self.down(self.stem(x)))
 
 
-@pytest.fixture(scope="module")
-def seed():
-    return load_checkpoint(builtin_checkpoint_path()).model
-
-
 @pytest.fixture
 def view(qtbot, seed):
     view = InsideView()
