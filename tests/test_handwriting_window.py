@@ -207,8 +207,11 @@ def test_the_set_is_read_off_the_gui_thread_and_a_failed_read_is_said(window, pe
         return load(self)
 
     monkeypatch.setattr(PersonalSet, "load", recording_load)
+    accuracy = tab.findChild(QLabel, "setAccuracy")
     with qtbot.waitSignal(tab.setShown):
         window.tabs.setCurrentWidget(tab)
+        assert accuracy.text().startswith("Reading the samples in")  # until the first read arrives
+    assert " of 4</b> samples right" in accuracy.text()  # then replaced by what the model read
     assert threads and threading.main_thread() not in threads
     assert tab.findChild(QListWidget, "samples8").count() == 2
 

@@ -52,6 +52,7 @@ class HandwritingTab(QWidget):
         self._dirty = True
         self._reader: SetReader | None = None
         self._read_again = False  # the set or the model changed while a read was under way
+        self._shown_once = False
 
         self.summary = SetSummary(self)
         self.gallery = SampleGallery(self)
@@ -101,6 +102,7 @@ class HandwritingTab(QWidget):
         self._dirty = True
         self._reader: SetReader | None = None
         self._read_again = False  # the set or the model changed while a read was under way
+        self._shown_once = False
         if self.isVisible():
             self.refresh()
 
@@ -120,6 +122,8 @@ class HandwritingTab(QWidget):
         if self._reader is not None:
             self._read_again = True
             return
+        if not self._shown_once:  # the first read opens every file: a second or more for a large set
+            self.summary.show_accuracy(f"Reading the samples in {html.escape(str(self.personal_set.folder))}…")
         reader = SetReader(self.personal_set, self.predictor)
         reader.setRead.connect(self._show_set)
         reader.readFailed.connect(self._show_failure)
@@ -155,6 +159,7 @@ class HandwritingTab(QWidget):
         self.panel.ready(problem or f"Teaches the model in use your {len(data)} samples, in about a minute. "
                                     f"The model in use is kept as it is; the new one is saved beside it.",
                          can_start=problem is None and self.predictor is not None)
+        self._shown_once = True
         self.setShown.emit()
 
     @staticmethod
