@@ -16,6 +16,7 @@ from trainer.export import missing_extra_message, missing_modules
 from . import asset_path, builtin_checkpoint_path
 from .draw.tab import DrawTab
 from .evaluate.tab import EvaluateTab
+from .evaluate.worker import SetUnavailable
 from .export_worker import ExportWorker
 from .personal.collector import SampleCollector
 from .personal.notice import SaveNotice
@@ -84,14 +85,17 @@ class MainWindow(QMainWindow):
         return self.evaluate_tab
 
     def evaluate_personal_set(self) -> None:
-        """The Evaluate tab on the person's own samples (read here: the tab knows nothing of the set)."""
+        """The Evaluate tab on the person's own samples, read in its worker's thread (the first read of a large
+        set takes over a second); the tab knows nothing of the set."""
+        self.evaluate_tab.evaluate_loaded(self._read_personal_set, "your handwriting set")
+
+    def _read_personal_set(self) -> tuple:  # the Evaluate tab's worker thread
         data = self.personal_set.load()
         if not len(data):
-            self.evaluate_tab.say_cannot_run(
+            raise SetUnavailable(
                 f"Your handwriting set in {self.personal_set.folder} holds no readable samples yet: draw a digit "
                 f"in the Draw tab and type it (0-9) to save it as a sample.")
-            return
-        self.evaluate_tab.evaluate_set(data.images, data.labels, f"my handwriting ({len(data)} samples)")
+        return data.images, data.labels, f"my handwriting ({len(data)} samples)"
 
     def _build_handwriting_tab(self) -> QWidget:
         self.personal_set = PersonalSet()  # $DIGITPAD_PERSONAL, else personal/ in the per-user data folder

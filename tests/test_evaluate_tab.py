@@ -5,6 +5,7 @@ import json
 import re
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -209,7 +210,12 @@ def test_the_evaluate_tab_runs_on_my_handwriting_too(window, qtbot, tmp_path, mo
             folder = window.personal_set.folder / str(digit)
             folder.mkdir(parents=True, exist_ok=True)
             Image.fromarray((255 - ink * 255).astype(np.uint8)).save(folder / f"s{i}.png")
+    # The set is read in the worker's thread: the first read of a large set takes over a second.
+    read_in = []
+    load = window.personal_set.load
+    monkeypatch.setattr(window.personal_set, "load", lambda: read_in.append(threading.current_thread()) or load())
     with qtbot.waitSignal(tab.evaluationDone, timeout=60_000):
         qtbot.mouseClick(tab.findChild(QPushButton, "runPersonal"), Qt.LeftButton)
+    assert read_in and threading.main_thread() not in read_in
     assert re.fullmatch(r"\d+\.\d\d%", tab.accuracy.text())
-    assert tab.matrix.matrix.sum() == 6 and "my handwriting" in tab.summary.text()
+    assert tab.matrix.matrix.sum() == 6 and "my handwriting (6 samples)" in tab.summary.text()

@@ -6,10 +6,13 @@ mistakes from the most confident down, and per-digit precision and recall. Click
 `digitChosen(image)` (28 x 28 floats in [0, 1]) for the window to open it in the Draw tab.
 
 The tab builds its parts and wires them; they know nothing of each other. Any other labelled set (a personal
-handwriting set) goes through the same worker and views with `evaluate_set(images, labels, name)`.
+handwriting set) goes through the same worker and views with `evaluate_set(images, labels, name)`, or with
+`evaluate_loaded(load, name)` when reading the set takes time and belongs in the worker's thread too.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -27,6 +30,15 @@ from .per_class import PerClassTable
 from .worker import EvaluationReport, EvaluationWorker
 
 CELL_HINT = "Click a cell of the matrix to see exactly those digits here."
+
+
+def labelled_split(images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor) -> MnistSplit:
+    """N x 28 x 28 (or N x 1 x 28 x 28) images in [0, 1] and N digits, as the worker takes them."""
+    images = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(-1, 1, 28, 28)
+    labels = torch.as_tensor(np.asarray(labels, dtype=np.int64)).reshape(-1)
+    if len(images) != len(labels) or not len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels: a set needs one digit per image")
+    return MnistSplit(images, labels)
 
 
 class EvaluateTab(QWidget):
@@ -139,12 +151,17 @@ class EvaluateTab(QWidget):
     def evaluate_set(self, images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, name: str) -> bool:
         """The hook for another labelled set (a personal handwriting set): N x 28 x 28 (or N x 1 x 28 x 28) images
         in [0, 1], like the net's input, and N digits; shown as for MNIST, under `name`."""
-        images = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(-1, 1, 28, 28)
-        labels = torch.as_tensor(np.asarray(labels, dtype=np.int64)).reshape(-1)
-        if len(images) != len(labels) or not len(labels):
-            raise ValueError(f"{len(images)} images but {len(labels)} labels: a set needs one digit per image")
-        worker = EvaluationWorker(self.model, split=MnistSplit(images, labels), set_name=name) \
-            if self.model is not None else None
+        split = labelled_split(images, labels)
+        return self._start(EvaluationWorker(self.model, split=split, set_name=name) if self.model is not None else None)
+
+    def evaluate_loaded(self, load: Callable[[], tuple[np.ndarray, np.ndarray, str]], name: str) -> bool:
+        """As evaluate_set, but the set is read in the worker's thread: `load()` returns (images, labels, the
+        name to show) or raises worker.SetUnavailable, whose message the tab shows. `name` is shown meanwhile."""
+        def split_and_name() -> tuple[MnistSplit, str]:
+            images, labels, shown = load()
+            return labelled_split(images, labels), shown
+
+        worker = EvaluationWorker(self.model, set_name=name, load=split_and_name) if self.model is not None else None
         return self._start(worker)
 
     def _start(self, worker: EvaluationWorker | None) -> bool:
@@ -197,10 +214,6 @@ class EvaluateTab(QWidget):
         self.per_class.set_figures(np.bincount(labels, minlength=10).tolist(), per_class["recall"],
                                    per_class["precision"])
         self.evaluationDone.emit()
-
-    def say_cannot_run(self, message: str) -> None:
-        """Why an evaluation the person asked for cannot run (e.g. an empty personal set)."""
-        self._on_failed(message)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
