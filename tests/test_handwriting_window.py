@@ -223,3 +223,32 @@ def test_the_set_is_read_off_the_gui_thread_and_a_failed_read_is_said(window, pe
         tab.refresh()
     text = tab.findChild(QLabel, "setAccuracy").text()
     assert "Could not read the set" in text and "the disk went away" in text
+
+
+def test_the_gallery_reads_a_file_again_only_when_it_changed(tmp_path, qtbot, monkeypatch):
+    # The set is shown again after every save and delete: 1,000 files read each time froze the window.
+    from PIL import Image
+
+    from digitpad.personal import gallery as gallery_module
+
+    personal = write_personal_set(tmp_path / "set", per_digit=2, digits=(3, 5))
+    view = gallery_module.SampleGallery()
+    qtbot.addWidget(view)
+    reads = []
+    read_scaled = gallery_module.read_scaled
+    monkeypatch.setattr(gallery_module, "read_scaled", lambda path: reads.append(path) or read_scaled(path))
+
+    def show():
+        view.show_samples([gallery_module.Shown(sample) for sample in personal.samples()])
+        return {item.sample.path: view.lists[item.sample.digit].item(i).icon().pixmap(48).toImage()
+                for digit in (3, 5) for i, item in enumerate(view.shown(digit))}
+
+    first = show()
+    assert sorted(reads) == sorted(first) and len(first) == 4
+    reads.clear()
+    assert show() == first and reads == []
+    changed = sorted(first)[0]
+    Image.fromarray(np.full((280, 280), 255, np.uint8)).save(changed)  # all ink: another picture, another size
+    again = show()
+    assert reads == [changed]
+    assert again[changed] != first[changed] and all(again[p] == first[p] for p in first if p != changed)
