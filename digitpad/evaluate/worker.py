@@ -54,7 +54,7 @@ class EvaluationWorker(QThread):
         self.stop_event = threading.Event()
 
     def request_stop(self) -> None:
-        """Any thread: the evaluation ends at its next block of 1,000 images, reporting nothing."""
+        """Any thread: the evaluation ends at its next block of images (EVALUATION_BATCH, 128), reporting nothing."""
         self.stop_event.set()
 
     def run(self) -> None:  # the worker thread
