@@ -3,8 +3,8 @@ test pass, on a copy of the model (the Draw tab keeps reading with the original 
 
 The set is MNIST's test split, read from a data folder, or any labelled set: given as a split, or read in the
 thread by a `load` function (a personal handwriting set: the first read opens every file, over a second for
-1,000 samples, which must not freeze the window). Signals only cross to the GUI: `stage(text)` as it goes, then exactly one of
-`done(EvaluationReport)` or `failed(message)`.
+1,000 samples, which must not freeze the window). Signals only cross to the GUI: `stage(text)` as it goes,
+then exactly one of `done(EvaluationReport)` or `failed(message)`.
 """
 
 from __future__ import annotations
