@@ -53,13 +53,12 @@ def read_scaled(path: Path) -> QImage:
                                                      Qt.TransformationMode.SmoothTransformation)
 
 
-def thumbnail(shown: Shown, image: QImage | None = None) -> QPixmap:
-    """The sample (`image`: its picture already read_scaled, else read here) on white; a mistake gets a red frame
-    and, in the corner, what was read."""
+def thumbnail(shown: Shown, scaled: QImage) -> QPixmap:
+    """The sample's picture (as read_scaled gives it) on white; a mistake gets a red frame and, in the corner,
+    what was read."""
     pixmap = QPixmap(THUMB, THUMB)
     pixmap.fill(Qt.GlobalColor.white)
     painter = QPainter(pixmap)
-    scaled = read_scaled(shown.sample.path) if image is None else image
     if not scaled.isNull():
         painter.drawImage((THUMB - scaled.width()) // 2, (THUMB - scaled.height()) // 2, scaled)
     if shown.wrong:
@@ -149,9 +148,7 @@ class SampleGallery(QScrollArea):
         by_digit: list[list[Shown]] = [[] for _ in range(10)]
         for item in shown:
             by_digit[item.sample.digit].append(item)
-        pictures = {}
-        for item in shown:
-            pictures[item.sample.path] = self._picture(item.sample.path)
+        pictures = {item.sample.path: self._picture(item.sample.path) for item in shown}
         self._pictures = {path: entry for path, entry in pictures.items() if entry[0] is not None}
         for digit, items in enumerate(by_digit):
             samples = self.lists[digit]
