@@ -13,6 +13,8 @@ from digitpad import builtin_checkpoint_path
 from digitpad.app import main
 from digitpad.reading.predictor import Predictor
 
+from .photos import UNEVEN_LIGHT, under
+
 SCANS = 1000
 
 
@@ -79,6 +81,31 @@ def test_scanned_mnist_test_digits_are_recognized(mnist, tmp_path, capsys):
     accuracy = np.mean([result["digit"] == label for result, label in zip(results, labels)])
     assert accuracy >= 0.97, f"{accuracy:.1%} of {SCANS} scanned digits recognized"
     assert all(sum(result["probabilities"]) == pytest.approx(1, abs=1e-4) for result in results)
+
+
+def test_numbers_photographed_in_uneven_light_read_as_in_even_light(mnist, tmp_path, capsys):
+    """Pairs of MNIST test digits written on a page (dark on light), photographed in even light and under a lamp
+    to one side, shadows and a vignette (JPEG), read by `digitpad predict`: the shade is not read as ink."""
+    _, test = mnist
+    files, pages = [], 10
+    for page in range(pages):
+        sheet = np.full((300, 480), 235, np.uint8)
+        for place, index in enumerate((2 * page, 2 * page + 1)):
+            digit = np.asarray(Image.fromarray(test.images[index, 0].numpy()).resize((140, 140)))
+            sheet[80:220, 90 + place * 160:230 + place * 160] -= np.clip(digit * 205, 0, 205).astype(np.uint8)
+        for name, light in [("even", lambda y, x: 1.0 + 0 * x), *UNEVEN_LIGHT.items()]:
+            path = tmp_path / f"page{page} {name}.jpg"
+            Image.fromarray(under(light, sheet)).save(path, quality=85)
+            files.append(str(path))
+
+    assert main(["predict", "--json", *files]) == 0
+    numbers = [result["number"] for result in json.loads(capsys.readouterr().out)]
+    lights = len(UNEVEN_LIGHT) + 1
+    even = numbers[::lights]
+    truth = [f"{int(test.labels[2 * page])}{int(test.labels[2 * page + 1])}" for page in range(pages)]
+    assert sum(e == t for e, t in zip(even, truth)) >= pages - 1  # the pages themselves are readable
+    for shift, name in enumerate(UNEVEN_LIGHT, start=1):
+        assert numbers[shift::lights] == even, name
 
 
 def test_predict_prints_one_line_per_file_and_goes_on_past_bad_files(mnist, tmp_path, capsys):

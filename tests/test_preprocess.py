@@ -7,6 +7,8 @@ from PIL import Image
 from digitpad.reading.images import ImageError, load_image
 from digitpad.reading.preprocess import preprocess
 
+from .photos import UNEVEN_LIGHT, under
+
 
 def as_image(field: np.ndarray) -> np.ndarray:
     """preprocess's output, checked: 28x28 grey levels in [0, 1]."""
@@ -80,6 +82,20 @@ def test_faint_background_noise_is_ignored():
     assert np.abs(preprocess(noisy) - preprocess(clean)).max() < 0.5
 
 
+@pytest.mark.parametrize("light", UNEVEN_LIGHT.values(), ids=UNEVEN_LIGHT)
+@pytest.mark.parametrize("pen", [4, 30], ids=["pen", "marker wider than a block"])
+def test_paper_in_the_shade_is_not_taken_for_ink(light, pen):
+    from scipy.ndimage import binary_dilation
+
+    from digitpad.reading.preprocess import ink_layer
+
+    strokes = canvas_with([(50, 60, 250, 60 + pen), (250 - pen, 60, 250, 200)], ink=30, background=235) < 128
+    paper = np.where(strokes, 30, 235).astype(np.uint8)
+    ink = ink_layer(under(light, paper) / 255.0)
+    assert (ink[strokes] > 0.5).all()  # every stroke kept, at full strength...
+    assert not ink[~binary_dilation(strokes, iterations=2)].any()  # ...and no ink where the paper has none
+
+
 def test_uint8_and_float_pictures_read_the_same():
     picture = canvas_with(L_SHAPE)
     np.testing.assert_allclose(preprocess(picture), preprocess(picture / 255.0), atol=1e-5)
@@ -123,7 +139,10 @@ def test_huge_pictures_work():
     np.full((50, 50), 0.6, np.float32),                               # flat grey
     np.clip(np.random.default_rng(1).normal(200, 4, (120, 90)), 0, 255).astype(np.uint8),  # grainy paper
     np.zeros((1, 1), np.uint8),
-], ids=["empty canvas", "white page", "flat grey", "grainy paper", "one pixel"])
+    under(UNEVEN_LIGHT["lamp to one side"], np.full((300, 400), 240, np.uint8)),  # a blank page, lit from one side
+    under(UNEVEN_LIGHT["vignette"], np.full((300, 400), 240, np.uint8)),
+], ids=["empty canvas", "white page", "flat grey", "grainy paper", "one pixel", "blank page lit from one side",
+        "blank page with a vignette"])
 def test_a_picture_without_ink_gives_nothing(picture):
     assert preprocess(picture) is None
 

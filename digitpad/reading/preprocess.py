@@ -26,6 +26,11 @@ MIN_CONTRAST = 0.15
 # Once ink is stretched to 0-1, anything fainter is background noise (paper grain, JPEG ringing, sensor noise);
 # left in, a single faint speck far from the digit would widen its bounding box.
 NOISE_FLOOR = 0.25
+# Uneven light: the background's level is measured in blocks of at least MIN_BLOCK pixels, about BLOCKS to the
+# picture's longer side; levels that differ by less than UNEVEN count as even paper (one level for all of it).
+BLOCKS = 16
+MIN_BLOCK = 16
+UNEVEN = 0.08
 
 
 def preprocess(grey: np.ndarray) -> np.ndarray | None:
@@ -63,18 +68,76 @@ def ink_layer(grey: np.ndarray) -> np.ndarray | None:
     """Ink as bright (up to 1) on a black (0) background, noise removed; None when there is no ink.
 
     The background is the median of the border pixels, which a digit rarely covers: paper for a scan, the dark
-    canvas for a drawing. If it is light, the picture is dark on light and gets inverted.
+    canvas for a drawing. If it is light, the picture is dark on light and gets inverted. Paper under uneven
+    light (a phone photo's shadow or vignette) is measured where it is (`paper_level`), and on light paper the
+    ink is measured against the paper's brightness around it: the same pen is fainter in the shade.
     """
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     background = float(np.median(border))
-    if background > 0.5:
+    light = background > 0.5
+    if light:
         grey, background = 1 - grey, 1 - background
-    contrast = float(grey.max()) - background
+    level = paper_level(grey, background)
+    if isinstance(level, np.ndarray):
+        ink = grey - level
+        if light:  # ink darkens the paper by a share of the light falling on it
+            ink /= np.maximum(1 - level, 0.05)
+    else:
+        ink = grey - background
+    contrast = float(ink.max())
     if contrast < MIN_CONTRAST:
         return None
-    ink = np.clip((grey - background) / contrast, 0, 1)
+    ink = np.clip(ink / contrast, 0, 1)
     ink[ink < NOISE_FLOOR] = 0
     return ink
+
+
+def paper_level(grey: np.ndarray, background: float) -> np.ndarray | float:
+    """The background's level under each pixel of `grey` (ink bright, background dark), or `background` itself
+    when the background is even.
+
+    Light over a sheet of paper changes smoothly (a lamp to one side, a phone's vignette, a soft shadow), so the
+    background is modelled as a smooth surface, a quadratic in x and y, fitted to the background level of square
+    blocks (about BLOCKS to the picture's longer side; a block's darkest quarter, since ink rarely covers three
+    quarters of one). Blocks whose level is nearer the ink's than the surface's are ones a bold stroke fills: the
+    fit is repeated without them. What the surface misses block by block (a shadow's edge) is added back,
+    spread smoothly. Pictures too small to hold lighting worth correcting (a crop of one digit) keep one level,
+    and so does paper whose surface varies by less than UNEVEN: then nothing changes.
+    """
+    height, width = grey.shape
+    side = max(MIN_BLOCK, max(height, width) // BLOCKS)
+    rows, columns = height // side, width // side
+    if rows < 3 or columns < 3:
+        return background
+    step = max(1, side // 16)  # a 16 x 16 sample of each block tells its darkest quarter as well as every pixel
+    blocks = grey[:rows * side, :columns * side].reshape(rows, side, columns, side)[:, ::step, :, ::step]
+    levels = np.percentile(blocks, 25, axis=(1, 3)).ravel()
+    ink = float(np.percentile(grey, 99.5))
+    y, x = np.mgrid[0:rows, 0:columns]
+    y, x = ((y.ravel() + 0.5) * side / height, (x.ravel() + 0.5) * side / width)
+    terms = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=1)  # a quadratic in x and y
+    kept = np.ones(len(levels), dtype=bool)
+    for _ in range(4):
+        coefficients = np.linalg.lstsq(terms[kept], levels[kept], rcond=None)[0]
+        fitted = terms @ coefficients
+        paper = levels < (fitted + ink) / 2  # nearer the paper than the ink: not a block a bold stroke fills
+        if paper.sum() < len(terms[0]) * 2:  # too few blocks left to fit a surface to: keep the last fit
+            break
+        kept = paper
+    c = coefficients.astype(np.float32)
+
+    def surface(x: np.ndarray, y: np.ndarray) -> np.ndarray:  # x a row, y a column: broadcast to the grid
+        return c[0] + x * (c[1] + c[3] * x) + y * (c[2] + c[5] * y) + c[4] * x * y
+
+    across = np.linspace(0, 1, 17, dtype=np.float32)
+    if np.ptp(surface(across[None, :], across[:, None])) < UNEVEN:
+        return background
+    level = surface(np.arange(width, dtype=np.float32)[None, :] / width,
+                    np.arange(height, dtype=np.float32)[:, None] / height)
+    # What the smooth surface misses (a shadow's edge), block by block; the blocks a stroke fills add nothing.
+    missed = np.where(kept, levels - fitted, 0).reshape(rows, columns).astype(np.float32)
+    missed = Image.fromarray(missed).resize((width, height), Image.Resampling.BILINEAR)
+    return level + np.asarray(missed, dtype=np.float32)
 
 
 def crop_to_ink(ink: np.ndarray) -> np.ndarray:
