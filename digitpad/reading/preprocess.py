@@ -31,6 +31,7 @@ NOISE_FLOOR = 0.25
 BLOCKS = 16
 MIN_BLOCK = 16
 UNEVEN = 0.08
+MIN_PAPER = 0.6  # the share of blocks that must be mostly paper for its level to be measured across the picture
 
 
 def preprocess(grey: np.ndarray) -> np.ndarray | None:
@@ -99,10 +100,11 @@ def paper_level(grey: np.ndarray, background: float) -> np.ndarray | float:
     Light over a sheet of paper changes smoothly (a lamp to one side, a phone's vignette, a soft shadow), so the
     background is modelled as a smooth surface, a quadratic in x and y, fitted to the background level of square
     blocks (about BLOCKS to the picture's longer side; a block's darkest quarter, since ink rarely covers three
-    quarters of one). Blocks whose level is nearer the ink's than the surface's are ones a bold stroke fills: the
-    fit is repeated without them. What the surface misses block by block (a shadow's edge) is added back,
-    spread smoothly. Pictures too small to hold lighting worth correcting (a crop of one digit) keep one level,
-    and so does paper whose surface varies by less than UNEVEN: then nothing changes.
+    quarters of one). Only blocks that are mostly paper (three quarters nearer the surface's level than the
+    ink's) count: the fit is repeated without the others. What the surface misses block by block (a shadow's
+    edge) is added back, spread smoothly. One level is kept for pictures too small to hold lighting worth
+    correcting, for pictures that are mostly ink (a tight crop of a digit: under MIN_PAPER of the blocks are
+    mostly paper), and for paper whose surface varies by less than UNEVEN: then nothing changes.
     """
     height, width = grey.shape
     side = max(MIN_BLOCK, max(height, width) // BLOCKS)
@@ -111,7 +113,7 @@ def paper_level(grey: np.ndarray, background: float) -> np.ndarray | float:
         return background
     step = max(1, side // 16)  # a 16 x 16 sample of each block tells its darkest quarter as well as every pixel
     blocks = grey[:rows * side, :columns * side].reshape(rows, side, columns, side)[:, ::step, :, ::step]
-    levels = np.percentile(blocks, 25, axis=(1, 3)).ravel()
+    levels, busiest = np.percentile(blocks, [25, 75], axis=(1, 3)).reshape(2, -1)
     ink = float(np.percentile(grey, 99.5))
     y, x = np.mgrid[0:rows, 0:columns]
     y, x = ((y.ravel() + 0.5) * side / height, (x.ravel() + 0.5) * side / width)
@@ -120,10 +122,9 @@ def paper_level(grey: np.ndarray, background: float) -> np.ndarray | float:
     for _ in range(4):
         coefficients = np.linalg.lstsq(terms[kept], levels[kept], rcond=None)[0]
         fitted = terms @ coefficients
-        paper = levels < (fitted + ink) / 2  # nearer the paper than the ink: not a block a bold stroke fills
-        if paper.sum() < len(terms[0]) * 2:  # too few blocks left to fit a surface to: keep the last fit
-            break
-        kept = paper
+        kept = busiest < (fitted + ink) / 2  # three quarters of the block nearer the paper than the ink
+        if kept.mean() < MIN_PAPER:  # ink fills much of the picture (a tight crop): too little paper to go by
+            return background
     c = coefficients.astype(np.float32)
 
     def surface(x: np.ndarray, y: np.ndarray) -> np.ndarray:  # x a row, y a column: broadcast to the grid
