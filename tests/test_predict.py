@@ -110,26 +110,23 @@ def test_numbers_photographed_in_uneven_light_read_as_in_even_light(mnist, tmp_p
 
 def test_digits_that_fill_their_picture_read_as_with_one_background_level(predictor, mnist, monkeypatch):
     """Tight crops are mostly ink, too little paper to measure the light by: MNIST test digits cropped to their
-    ink, 64 px high with 4 px of margin, or squashed to fill 128 x 128 (as some datasets keep digits), read as
-    they do with one background level for the whole picture."""
+    ink and enlarged (64 px high with 4 px of margin, or 200 px high with 8) read as they do with one background
+    level for the whole picture."""
     import digitpad.reading.preprocess as preprocess
 
     _, test = mnist
-    crops = []
+    pictures = []
     for index in range(600):
         digit = test.images[index, 0].numpy()
         rows, columns = np.flatnonzero(digit.max(axis=1) > 0.1), np.flatnonzero(digit.max(axis=0) > 0.1)
         crop = Image.fromarray(digit[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1])
-        if index % 2:
-            crops.append(np.asarray(crop.resize((128, 128), Image.Resampling.BILINEAR)))
-        else:
-            size = (max(1, round(crop.width * 64 / crop.height)), 64)
-            crops.append(np.pad(np.asarray(crop.resize(size, Image.Resampling.BILINEAR)), 4))
-    pictures = [1 - np.clip(crop, 0, 1) for crop in crops]  # dark on light
+        height, margin = (200, 8) if index % 2 else (64, 4)
+        size = (max(1, round(crop.width * height / crop.height)), height)
+        enlarged = np.asarray(crop.resize(size, Image.Resampling.BILINEAR))
+        pictures.append(1 - np.clip(np.pad(enlarged, margin), 0, 1))  # dark on light
     read = [predictor.read_picture(picture).number for picture in pictures]
     monkeypatch.setattr(preprocess, "UNEVEN", float("inf"))
-    one_level = [predictor.read_picture(picture).number for picture in pictures]
-    assert read == one_level
+    assert read == [predictor.read_picture(picture).number for picture in pictures]
 
 
 def test_predict_prints_one_line_per_file_and_goes_on_past_bad_files(mnist, tmp_path, capsys):

@@ -160,12 +160,47 @@ def test_mnist_digits_come_back_as_they_are(mnist):
     correlations, moved = [], 0
     for digit in test.images[:300, 0].numpy():
         again = as_image(preprocess(digit))
-        # A tenth of MNIST's digits have strokes outside the range that is left alone (strokes.py), and change.
         moved += np.abs(np.subtract(ink_box(again, 0.3)[2:], ink_box(digit, 0.3)[2:])).max() > 1
         assert np.abs(np.subtract(centre_of_mass(again), 14)).max() <= 0.75
         correlations.append(np.corrcoef(digit.ravel(), again.ravel())[0, 1])
-    # Rounding the centring shift can move a thin digit (a 1) by a pixel, hence the median, not each one.
-    assert np.median(correlations) > 0.95 and moved <= 30
+    # Rounding the centring shift can move a thin digit (a 1) by a pixel, hence percentiles, not each one. Only
+    # the thinnest 1% of MNIST's strokes are redrawn (strokes.py); bold ones are left as they are.
+    assert np.median(correlations) > 0.98 and np.percentile(correlations, 10) > 0.96 and moved <= 10
+
+
+def test_a_hairline_is_widened_to_mnists_range_and_a_bold_stroke_is_left_as_drawn():
+    from digitpad.reading.strokes import THINNEST, WIDENED_TO, WORK_SIZE, normalize_width, stroke_width
+
+    def letter_l(pen: int) -> np.ndarray:
+        work = np.zeros((WORK_SIZE, WORK_SIZE // 2), np.float32)
+        work[:, :pen] = work[-pen:, :] = 1
+        return work
+
+    hairline = letter_l(2)
+    assert stroke_width(hairline) < THINNEST
+    assert stroke_width(normalize_width(hairline)) == pytest.approx(WIDENED_TO, abs=1)
+    widened = normalize_width(hairline)
+    margin = (widened.shape[0] - hairline.shape[0]) // 2
+    assert (widened[margin:-margin, margin:-margin][hairline > 0] == 1).all()  # widened where it was drawn
+    bold = letter_l(24)
+    assert normalize_width(bold) is bold
+
+
+def test_mnists_held_out_digits_read_as_pictures_read_as_the_net_reads_them(mnist):
+    """5,000 MNIST training digits held out of the built-in model's training, read as pictures (`preprocess`):
+    at least 99.6% get the digit the net gives MNIST's own 28x28 of them. (When bold strokes were redrawn
+    thinner, 30 of them changed.)"""
+    from digitpad import builtin_checkpoint_path
+    from digitpad.reading.predictor import Predictor
+    from trainer.data import split_validation
+
+    train, _ = mnist
+    _, held_out = split_validation(train, 5000)
+    predictor = Predictor.load(builtin_checkpoint_path())
+    digits = held_out.images[:, 0].numpy()
+    as_pictures = np.stack([preprocess(digit) for digit in digits])
+    same = predictor.probabilities(as_pictures).argmax(1) == predictor.probabilities(digits).argmax(1)
+    assert same.mean() >= 0.996, f"{(~same).sum()} of {len(same)} read differently"
 
 
 def test_load_image_reads_grey_levels_and_flattens_transparency(tmp_path):
