@@ -71,13 +71,24 @@ def test_a_five_whose_cap_is_a_second_stroke_stays_one_digit():
 def test_a_piece_broken_off_a_digit_joins_it_but_a_digit_as_tall_as_its_neighbour_does_not():
     ink = np.zeros((40, 80), np.float32)
     ink[10:30, 10:14] = 1       # a 1, 20 px tall
-    ink[14:25, 17] = 1          # a sliver 11 px tall beside it, 3 px away: the faint edge of a stroke, broken off
+    ink[14:23, 17] = 1          # a sliver 9 px tall beside it, 3 px away: the faint edge of a stroke, broken off
     ink[10:30, 40:44] = 1       # another 1, as tall as the first, far enough away to be a digit of its own
     ink[4:6, 45:60] = 1         # a cap written apart, over to the right of it
     segments = find_digits(ink)
     assert [segment.box for segment in segments] == [(10, 10, 8, 20), (40, 4, 20, 26)]
     ink[10:30, 17:21] = 1       # a full-height digit where the sliver was: two digits again
     assert len(find_digits(ink)) == 3
+
+
+def test_a_small_one_beside_a_big_digit_stays_a_digit_and_a_mark_far_below_does_not_join():
+    rng = np.random.default_rng(0)
+    eight = random_digit(8, rng, size=0.5, centre=(0.35, 0.5))
+    one = random_digit(1, rng, size=0.5 * 0.55, centre=(0.66, 0.5 + 0.25 - 0.25 * 0.55))  # 55% as tall, close by
+    assert len(find_digits(render(eight + one, 400, 0.012))) == 2
+    ink = np.zeros((400, 200), np.float32)
+    ink[10:110, 40:60] = 1      # a digit 100 px tall
+    ink[300:330, 62:66] = 1     # a short mark 190 px below it, just to the side: not part of it
+    assert [segment.box for segment in find_digits(ink)] == [(40, 10, 20, 100), (62, 300, 4, 30)]
 
 
 def test_predict_reads_numbers_in_image_files_dark_on_light_and_light_on_dark(tmp_path, capsys):

@@ -4,9 +4,10 @@ MNIST's digits were cropped to their ink, scaled (aspect kept, antialiased) so t
 placed in a 28x28 field with the ink's centre of mass at the centre, white ink on black. The net has only ever
 seen digits made that way, so every picture it reads (the canvas, an opened image, `digitpad predict`) goes
 through `preprocess` below (a number's digits, found by segment.py, each through `digit_field`). One step
-MNIST did not need: a stroke far thicker or thinner than MNIST's is redrawn at MNIST's width (strokes.py), since
-a pen's width is fixed while the digit is scaled to 20 pixels whatever its size. It stops at the 28x28 picture
-in [0, 1]; the predictor normalizes it for the net. Pure numpy, scipy.ndimage and Pillow: no Qt, no torch.
+MNIST did not need: a hairline far thinner than MNIST's strokes is widened (strokes.py), since a pen's width is
+fixed while the digit is scaled to 20 pixels whatever its size. And a photo's paper is rarely evenly lit: its
+level is measured across the picture (`paper_level`). It stops at the 28x28 picture in [0, 1]; the predictor
+normalizes it for the net. Pure numpy, scipy.ndimage and Pillow: no Qt, no torch.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ BLOCKS = 16
 MIN_BLOCK = 16
 UNEVEN = 0.08
 MIN_PAPER = 0.6  # the share of blocks that must be mostly paper for its level to be measured across the picture
+INKED = 0.5      # a block is inked when its lighter quarter is this far from the paper's level to the ink's
 
 
 def preprocess(grey: np.ndarray) -> np.ndarray | None:
@@ -82,7 +84,7 @@ def ink_layer(grey: np.ndarray) -> np.ndarray | None:
     if isinstance(level, np.ndarray):
         ink = grey - level
         if light:  # ink darkens the paper by a share of the light falling on it
-            ink /= np.maximum(1 - level, 0.05)
+            ink /= np.maximum(1 - level, 0.25)  # not in near darkness, where it would only magnify noise
     else:
         ink = grey - background
     contrast = float(ink.max())
@@ -113,8 +115,9 @@ def paper_level(grey: np.ndarray, background: float) -> np.ndarray | float:
         return background
     step = max(1, side // 16)  # a 16 x 16 sample of each block tells its darkest quarter as well as every pixel
     blocks = grey[:rows * side, :columns * side].reshape(rows, side, columns, side)[:, ::step, :, ::step]
-    levels, busiest = np.percentile(blocks, [25, 75], axis=(1, 3)).reshape(2, -1)
-    ink = float(np.percentile(grey, 99.5))
+    levels, busiest, inkiest = np.percentile(blocks, [25, 75, 99], axis=(1, 3)).reshape(3, -1)
+    # The ink's level: its darkest blocks', however little of the picture it covers (a small number on a big page).
+    ink = float(inkiest.max())
     y, x = np.mgrid[0:rows, 0:columns]
     y, x = ((y.ravel() + 0.5) * side / height, (x.ravel() + 0.5) * side / width)
     terms = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=1)  # a quadratic in x and y
@@ -122,7 +125,8 @@ def paper_level(grey: np.ndarray, background: float) -> np.ndarray | float:
     for _ in range(4):
         coefficients = np.linalg.lstsq(terms[kept], levels[kept], rcond=None)[0]
         fitted = terms @ coefficients
-        kept = busiest < (fitted + ink) / 2  # three quarters of the block nearer the paper than the ink
+        # Mostly paper: three quarters of the block nearer the paper than the ink. Shade is far lighter than ink.
+        kept = busiest < fitted + INKED * (ink - fitted)
         if kept.mean() < MIN_PAPER:  # ink fills much of the picture (a tight crop): too little paper to go by
             return background
     c = coefficients.astype(np.float32)
@@ -135,10 +139,11 @@ def paper_level(grey: np.ndarray, background: float) -> np.ndarray | float:
         return background
     level = surface(np.arange(width, dtype=np.float32)[None, :] / width,
                     np.arange(height, dtype=np.float32)[:, None] / height)
-    # What the smooth surface misses (a shadow's edge), block by block; the blocks a stroke fills add nothing.
+    # What the smooth surface misses (a shadow's edge), block by block, spread over the blocks' own area (the strip
+    # past the last whole block takes its edge); the blocks a stroke fills add nothing.
     missed = np.where(kept, levels - fitted, 0).reshape(rows, columns).astype(np.float32)
-    missed = Image.fromarray(missed).resize((width, height), Image.Resampling.BILINEAR)
-    return level + np.asarray(missed, dtype=np.float32)
+    missed = np.asarray(Image.fromarray(missed).resize((columns * side, rows * side), Image.Resampling.BILINEAR))
+    return level + np.pad(missed, ((0, height - rows * side), (0, width - columns * side)), mode="edge")
 
 
 def crop_to_ink(ink: np.ndarray) -> np.ndarray:

@@ -1,8 +1,8 @@
 """Reading a whole number: find the digits (segment.py), make each one MNIST's 28x28 picture (preprocess.py),
 read them all in one pass of the net, and judge each answer: sure, not sure ("7?"), or not a digit.
 
-Two ways in. A picture (an opened image, `digitpad predict`): its ink is measured and, when a pen made it far
-thicker or thinner than MNIST's, redrawn (strokes.py). The pad's strokes: the strokes themselves are drawn again
+Two ways in. A picture (an opened image, `digitpad predict`): its ink is told from the paper however the paper
+is lit, and a hairline far thinner than MNIST's strokes is widened (preprocess.py, strokes.py). The pad's strokes: the strokes themselves are drawn again
 for the net with a pen in proportion to each digit's size (REDRAW_PEN of its longer side, MNIST's stroke over its
 20-pixel box), so a digit written small with a thick pen keeps its loops and a large one drawn with a fine pen
 does not fade to a hairline.

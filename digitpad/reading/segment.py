@@ -25,12 +25,15 @@ SAME_DIGIT_OVERLAP = 0.4
 SPECK = 0.15
 # A group less tall than FRAGMENT of the tallest group, and thinner (or flatter) than THIN of it, is a fragment: a
 # sliver or a cap, where a digit of the number would be about as tall as the others and a stroke wide at least. It
-# joins the nearest digit when within FRAGMENT_GAP of the tallest group's height of it, sideways. Chosen on the
-# 5,000 held-out MNIST training digits read as pictures (37 came out as two digits, now 25) and on numbers whose
-# digits differ in size up to 2:1 (read as well as before: a small 1 beside a big digit stays a digit).
-FRAGMENT = 0.6
+# joins the nearest digit when its box is within FRAGMENT_GAP of the tallest group's height of that digit's
+# sideways, and FRAGMENT_RISE up or down.
+# Chosen on the 5,000 held-out MNIST training digits read as pictures (37 came out as two digits, now 28), on
+# numbers whose digits differ in size up to 2:1 (read as well as before), and so that a 1 written over half as
+# tall as the digit beside it stays a digit.
+FRAGMENT = 0.5
 THIN = 0.2
 FRAGMENT_GAP = 0.15
+FRAGMENT_RISE = 0.5
 # Wider than this (width / height) a group may be touching digits. A single digit can be about as wide (a wide 0
 # or 2): the net decides, by reading both ways.
 TOUCHING_ASPECT = 1.1
@@ -111,18 +114,25 @@ def find_digits(ink: np.ndarray) -> list[Segment]:
 
 
 def _join_fragments(segments: list[Segment], tallest: int) -> list[Segment]:
-    def fragment(segment: Segment) -> bool:
+    def is_fragment(segment: Segment) -> bool:
         return segment.height < FRAGMENT * tallest and min(segment.height, segment.width) < THIN * tallest
 
-    digits = [s for s in segments if not fragment(s)]
+    def gap(a: Segment, b: Segment) -> float:
+        """How far apart two boxes are, in the tallest group's heights: sideways, or up and down (where a cap can
+        stand further off) if that is further."""
+        sideways = max(a.left - (b.left + b.width), b.left - (a.left + a.width), 0)
+        upright = max(a.top - (b.top + b.height), b.top - (a.top + a.height), 0)
+        return max(sideways, upright * FRAGMENT_GAP / FRAGMENT_RISE) / tallest
+
+    digits = [s for s in segments if not is_fragment(s)]
     if not digits:
         return segments
-    fragments = [s for s in segments if fragment(s)]
+    fragments = [s for s in segments if is_fragment(s)]
     kept = list(fragments)
     for fragment in fragments:
-        gaps = [max(d.left - (fragment.left + fragment.width), fragment.left - (d.left + d.width), 0) for d in digits]
+        gaps = [gap(fragment, digit) for digit in digits]
         nearest = int(np.argmin(gaps))
-        if gaps[nearest] <= FRAGMENT_GAP * tallest:
+        if gaps[nearest] <= FRAGMENT_GAP:
             digits[nearest] = _joined(digits[nearest], fragment)
             kept.remove(fragment)
     return digits + kept
