@@ -225,6 +225,40 @@ def test_the_set_is_read_off_the_gui_thread_and_a_failed_read_is_said(window, pe
     assert "Could not read the set" in text and "the disk went away" in text
 
 
+def test_a_change_while_the_set_is_being_read_reads_it_once_more_afterwards(window, personal_dir, qtbot,
+                                                                            monkeypatch):
+    # Saving samples while a slow first read runs: one reader at a time, and one more read after it, which sees
+    # the change. (A reader dropped mid-read would run beside a new one, and be destroyed while running.)
+    import threading
+
+    write_personal_set(personal_dir, per_digit=2, digits=[3, 8])
+    tab = window.handwriting_tab
+    release, lock, load = threading.Event(), threading.Lock(), PersonalSet.load
+    running, most, reads = [0], [0], []
+
+    def slow_load(self):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            if not reads:
+                release.wait(10)
+            reads.append(1)
+            return load(self)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(PersonalSet, "load", slow_load)
+    window.tabs.setCurrentWidget(tab)  # the first read starts, and waits
+    qtbot.waitUntil(lambda: running[0] == 1)
+    tab.set_changed()
+    tab.set_changed()
+    release.set()
+    qtbot.waitUntil(lambda: len(reads) == 2 and tab._reader is None, timeout=10000)
+    assert most[0] == 1 and len(reads) == 2
+
+
 def test_the_gallery_reads_a_file_again_only_when_it_changed(tmp_path, qtbot, monkeypatch):
     # The set is shown again after every save and delete: 1,000 files read each time froze the window.
     from PIL import Image

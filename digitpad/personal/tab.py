@@ -100,9 +100,6 @@ class HandwritingTab(QWidget):
     def set_changed(self) -> None:
         """The set or the model changed: shown again now if the tab is visible, else when it is next shown."""
         self._dirty = True
-        self._reader: SetReader | None = None
-        self._read_again = False  # the set or the model changed while a read was under way
-        self._shown_once = False
         if self.isVisible():
             self.refresh()
 
