@@ -127,15 +127,15 @@ def _join_fragments(segments: list[Segment], tallest: int) -> list[Segment]:
     digits = [s for s in segments if not is_fragment(s)]
     if not digits:
         return segments
-    fragments = [s for s in segments if is_fragment(s)]
-    kept = list(fragments)
-    for fragment in fragments:
+    apart = []
+    for fragment in (s for s in segments if is_fragment(s)):
         gaps = [gap(fragment, digit) for digit in digits]
         nearest = int(np.argmin(gaps))
         if gaps[nearest] <= FRAGMENT_GAP:
             digits[nearest] = _joined(digits[nearest], fragment)
-            kept.remove(fragment)
-    return digits + kept
+        else:
+            apart.append(fragment)
+    return digits + apart
 
 
 def _joined(a: Segment, b: Segment) -> Segment:
