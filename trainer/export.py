@@ -10,7 +10,7 @@ with PyTorch; only when every output agrees within MAX_DIFFERENCE does it take t
 file is replaced only with `force`, and only if it is itself an ONNX model (as `trainer train --out` never writes
 over anything but a checkpoint).
 
-onnx, onnxruntime and onnxscript (torch.onnx's exporter) are the optional extra `digitpad[export]`.
+onnx, onnxruntime and onnxscript (torch.onnx's exporter) are the optional extra `export` (`pip install '.[export]'` from the clone).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from .data import MNIST_MEAN, MNIST_STD, normalize
 from .files import check_output_path, replaced_atomically
 
 EXTRA = ("onnx", "onnxruntime", "onnxscript")
-INSTALL = "pip install 'digitpad[export]'"
+# digitpad is installed from its clone, not from PyPI, so the extra is named by path; the three packages alone do too.
+INSTALL = "pip install onnx onnxruntime onnxscript (from digitpad's clone: pip install '.[export]')"
 MAX_DIFFERENCE = 1e-4
 CHECK_IMAGES = 1000
 INPUT_NAME, OUTPUT_NAME = "input", "log_probabilities"

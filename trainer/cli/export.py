@@ -18,7 +18,8 @@ def add_parser(commands) -> None:
         description=f"Export a checkpoint to ONNX: input {INPUT_NAME!r}, float32 N x 1 x 28 x 28 normalized as "
                     f"(x/255 - 0.1307)/0.3081, dynamic N; output {OUTPUT_NAME!r}, the ten log-probabilities. The "
                     f"file is run with ONNX Runtime on {CHECK_IMAGES:,} MNIST test images and kept only if it "
-                    f"agrees with PyTorch within {MAX_DIFFERENCE:g}. Needs: pip install 'digitpad[export]'.")
+                    f"agrees with PyTorch within {MAX_DIFFERENCE:g}. Needs onnx, onnxruntime and onnxscript: "
+                    f"pip install '.[export]' from digitpad's clone.")
     parser.add_argument("checkpoint", help="a checkpoint written by `trainer train` or the Train tab")
     parser.add_argument("--onnx", required=True, metavar="OUT.onnx", help="the ONNX file to write")
     parser.add_argument("--force", action="store_true",
