@@ -79,15 +79,11 @@ def run_tab(args, data_dir: str) -> dict:
         if not tab.start_training():
             sys.exit(f"the tab refused to start: {tab.run_panel.status.text()} {tab.banner.text.text()}")
 
-    # As the app does: the one-off imports start a second after the window opens, and a person looks at the
-    # window for a few seconds before pressing Start.
-    from digitpad.warm_up import start_warm_up
-
-    QTimer.singleShot(1000, start_warm_up)
+    # A person looks at the window for a few seconds before pressing Start.
     QTimer.singleShot(4000, press_start)
     state["start"] = state["last"] = time.perf_counter() + 4.0  # until Start, ticks count before it (negative)
     state["last"] = time.perf_counter()
-    timer.start()  # from the window's first second: the warm-up's own stall is measured too
+    timer.start()  # from the window's first second: any stall before Start is measured too
     app.exec()
     wall = time.perf_counter() - state["start"]
     timer.stop()
@@ -149,7 +145,7 @@ def main() -> int:
           f"({tab['snapshot_seconds'] / tab['epochs']:.2%} of the time in epochs)")
     print(f"GUI event loop, {TICK_MS} ms timer from Start to the end ({tab['ticks']} ticks): lateness p95 "
           f"{tab['p95'] * 1000:.1f} ms, max {tab['max'] * 1000:.1f} ms at {tab['max_at']:.2f} s after Start")
-    print(f"before Start, while the window settled and the warm-up imported torch._dynamo: max "
+    print(f"before Start, while the window settled: max "
           f"{tab['before_max'] * 1000:.1f} ms late")
     return 0
 

@@ -61,15 +61,12 @@ def run_window(model_path: str | None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from .warm_up import start_warm_up
     from .window import MainWindow
 
     app = QApplication([sys.argv[0]])  # none of the command line: digitpad's words are not Qt's
     app.setApplicationName("digitpad")
     window = MainWindow(model_path)
     window.show()
-    # A second after the window is up, the imports the first training run would otherwise wait for.
-    QTimer.singleShot(1000, start_warm_up)
     interrupted = []
 
     def on_interrupt(_signum, _frame):

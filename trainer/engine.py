@@ -31,6 +31,7 @@ from .data import MnistSplit, normalize
 from .devices import pick_device, pick_precision
 from .evaluation import Stopped, evaluate
 from .model import build_model
+from .sgd import NesterovSGD, OneCycle
 
 
 class Diverged(Exception):
@@ -96,13 +97,14 @@ def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
 
     n = len(train_split)
     batches = math.ceil(n / config.batch_size)
-    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=0.9, nesterov=True,
-                                weight_decay=config.weight_decay)
-    # OneCycleLR divides by the length of each phase, so a very short run (a few batches, e.g. a quick
+    # torch.optim.SGD and OneCycleLR, written out (trainer/sgd.py): creating a torch optimizer imports
+    # torch._dynamo, over a second of every run and a stall in the app's window.
+    optimizer = NesterovSGD(model.parameters(), lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
+    # The schedule divides by the length of each phase, so a very short run (a few batches, e.g. a quick
     # --train-limit try) gets a warm-up of at least one step and a schedule of at least three.
     total_steps = max(3, config.epochs * batches)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=config.lr, total_steps=total_steps, pct_start=max(0.2, 2 / total_steps))
+    schedule = OneCycle(config.lr, total_steps, pct_start=max(0.2, 2 / total_steps))
+    step = 0
     images_all, labels_all = train_split.images.to(device), train_split.labels.to(device)
     path = Path(checkpoint_path) if checkpoint_path else None
     if config.outlier_batch:
@@ -152,10 +154,11 @@ def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
                 if outliers:  # cross-entropy to the uniform distribution over the ten digits
                     loss = loss - config.outlier_weight * log_probs[count:].mean()
                 log_probs = log_probs[:count]
-                optimizer.zero_grad(set_to_none=True)
+                optimizer.zero_grad()
                 loss.backward()
+                optimizer.lr, optimizer.momentum = schedule.at(min(step, total_steps - 1))
                 optimizer.step()
-                schedule.step()
+                step += 1
                 if ema is not None:
                     ema.update_parameters(model)
                 loss_value = loss.item()
@@ -175,7 +178,7 @@ def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
                 raise diverged(f"the end of epoch {epoch}", evaluation.loss)
             now = time.perf_counter()
             event = EpochEnd(epoch, loss_sum / n, correct / n, evaluation.loss, evaluation.accuracy,
-                             optimizer.param_groups[0]["lr"], now - epoch_started, now - test_started, validation)
+                             optimizer.lr, now - epoch_started, now - test_started, validation)
             result.history.append(event)
             last_state = {name: tensor.detach().clone() for name, tensor in kept.state_dict().items()}
             if path is not None:
