@@ -59,13 +59,14 @@ def folder_problem(folder: str | os.PathLike | None = None, option: str | None =
     if not path.exists() or path.is_dir():
         return None
     shown = printable(path)
-    what = "the personal set is a folder holding 0/ to 9/ (it is made at the first save)"
+    what = "the personal set is a folder holding 0/ to 9/"
     if folder is not None:
-        return f"{option + ' ' if option else ''}{shown} is a file; {what}: give a folder."
+        return f"{option + ' ' if option else ''}{shown} is a file; {what}: give a folder (a new one is fine)."
     if os.environ.get(ENVIRONMENT_VARIABLE):
-        return (f"${ENVIRONMENT_VARIABLE} names {shown}, which is a file; {what}. Point "
-                f"${ENVIRONMENT_VARIABLE} at a folder, or unset it to use {printable(default_personal_dir())}.")
-    return f"{shown} is a file; {what}. Move or rename that file."
+        return (f"${ENVIRONMENT_VARIABLE} names {shown}, which is a file; {what}. Point ${ENVIRONMENT_VARIABLE} "
+                f"at a folder (a new one is made at the first save), or unset it to use "
+                f"{printable(default_personal_dir())}.")
+    return f"{shown} is a file; {what}. Move or rename that file: the folder is made at the first save."
 
 
 class PersonalSetError(Exception):
