@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         if self.export_worker is not None:
             self.export_worker.wait()  # a file half written would be a temporary one, but let it finish
         self.handwriting_tab.shutdown()
+        self.collector.shutdown()
         super().closeEvent(event)
 
     def _build_menus(self) -> None:

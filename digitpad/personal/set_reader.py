@@ -15,20 +15,21 @@ from ..reading.predictor import Predictor
 
 
 class SetReader(QThread):
-    """One read of the set: emits `setRead(data, probabilities)` (probabilities None without a model or
-    samples), or `readFailed(message)` (which names the set's folder), then finishes."""
+    """One read of the set (of `digits` only, if given): emits `setRead(data, probabilities)` (probabilities
+    None without a model or samples), or `readFailed(message)` (which names the set's folder), then finishes."""
 
     setRead = Signal(object, object)
     readFailed = Signal(str)
 
-    def __init__(self, personal_set: PersonalSet, predictor: Predictor | None):
+    def __init__(self, personal_set: PersonalSet, predictor: Predictor | None, digits: tuple[int, ...] | None = None):
         super().__init__()
         self.personal_set = personal_set
         self.predictor = predictor
+        self.digits = digits
 
     def run(self) -> None:
         try:
-            data = self.personal_set.load()
+            data = self.personal_set.load() if self.digits is None else self.personal_set.load(digits=self.digits)
             probabilities = (self.predictor.probabilities(data.images)
                              if self.predictor is not None and len(data) else None)
         except PersonalSetError as error:  # its folder is a file: the message names it, and what named it
