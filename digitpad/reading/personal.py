@@ -257,7 +257,7 @@ class PersonalSet:
             temporary.write_bytes(removed.data)
         return removed.sample
 
-    def load(self, digits=DIGITS) -> PersonalData:
+    def load(self, digits: tuple[int, ...] | list[int] = DIGITS) -> PersonalData:
         """Every readable sample of `digits` (all by default), preprocessed as the pad does; unreadable files are
         listed in `skipped`, and what is not read at all in `ignored`. PersonalSetError when the folder is a
         file (an empty set would say nothing of the mistake)."""
