@@ -22,7 +22,7 @@ from .personal.collector import SampleCollector
 from .personal.notice import SaveNotice
 from .personal.tab import HandwritingTab
 from .reading.images import ImageError, load_image
-from .reading.personal import PersonalSet
+from .reading.personal import PersonalSet, PersonalSetError
 from .reading.predictor import Predictor
 from .train.tab import TrainTab
 
@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self.collector = SampleCollector(self.draw_tab.canvas, self.personal_set, self.save_notice, self)
         self.collector.sampleSaved.connect(self.handwriting_tab.set_changed)
         self.collector.sampleRemoved.connect(self.handwriting_tab.set_changed)
+        self.collector.saveFailed.connect(lambda message: self.show_error("Could not save the sample", message))
         self._build_menus()
 
         self.predictor: Predictor | None = None
@@ -90,7 +91,10 @@ class MainWindow(QMainWindow):
         self.evaluate_tab.evaluate_loaded(self._read_personal_set, "your handwriting set")
 
     def _read_personal_set(self) -> tuple:  # the Evaluate tab's worker thread
-        data = self.personal_set.load()
+        try:
+            data = self.personal_set.load()
+        except PersonalSetError as error:  # its folder is a file
+            raise SetUnavailable(str(error)) from None
         if not len(data):
             raise SetUnavailable(
                 f"Your handwriting set in {self.personal_set.folder} holds no readable samples yet: draw a digit "
@@ -111,6 +115,7 @@ class MainWindow(QMainWindow):
         if self.export_worker is not None:
             self.export_worker.wait()  # a file half written would be a temporary one, but let it finish
         self.handwriting_tab.shutdown()
+        self.collector.shutdown()
         super().closeEvent(event)
 
     def _build_menus(self) -> None:

@@ -159,3 +159,28 @@ def test_a_fine_tuned_model_gets_its_own_not_sure_threshold(fake_dir, personal_d
                           download=False)
     reject = load_checkpoint(result.checkpoint).meta["reject"]
     assert 0 < reject["threshold"] < 1 and "held out" in reject["calibrated_on"]
+
+
+def test_a_file_where_the_set_should_be_is_one_line_naming_what_named_it(tmp_path, monkeypatch):
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("mine")
+    monkeypatch.setenv("DIGITPAD_PERSONAL", str(not_a_folder))
+    from_environment = trainer("finetune", str(builtin_checkpoint_path()))
+    assert from_environment.returncode == 1 and from_environment.stderr.startswith(
+        f"trainer: error: $DIGITPAD_PERSONAL names {not_a_folder}, which is a file; the personal set is a folder "
+        f"holding 0/ to 9/")
+    assert "unset it" in from_environment.stderr and len(from_environment.stderr.splitlines()) == 1
+    given = trainer("eval", str(builtin_checkpoint_path()), "--personal", str(not_a_folder))
+    assert given.returncode == 1 and given.stderr.startswith(f"trainer: error: --personal {not_a_folder} is a file")
+    assert not_a_folder.read_text() == "mine"
+
+
+def test_folders_that_are_not_digits_are_named_once_by_the_commands(tmp_path):
+    write_personal_set(tmp_path / "few", per_digit=1, digits=[5])
+    for folder in ("x", "10", "5/nested"):
+        (tmp_path / "few" / folder).mkdir()
+    result = trainer("finetune", str(builtin_checkpoint_path()), "--personal", str(tmp_path / "few"))
+    named = [line for line in result.stderr.splitlines() if "10/" in line]
+    assert named == [f"warning: ignored in {tmp_path / 'few'}: 10/, 5/nested/, x/; only the folders 0/ to 9/ hold "
+                     f"samples (one image file per sample, no folders inside): move the images into the folder of "
+                     f"their digit"]

@@ -8,7 +8,7 @@ from PIL import Image
 
 from digitpad.reading import personal as personal_module
 from digitpad.reading.personal import (
-    PersonalSet, readiness_problem, resolve_personal_dir, sample_picture,
+    PersonalSet, PersonalSetError, readiness_problem, resolve_personal_dir, sample_picture,
 )
 from digitpad.reading.preprocess import preprocess
 from trainer.data import MnistSplit
@@ -134,3 +134,57 @@ def test_reading_again_rereads_only_changed_files_but_sees_every_change(tmp_path
     assert len(again) == 1 and [path for path, _ in again.skipped] == [changed]
     personal.add(6, drawn_digit(6, np.random.default_rng(5)))
     assert len(personal.load()) == 2 and np.array_equal(personal.load().images[0], first.images[0])
+
+
+def test_counts_are_of_readable_samples_and_say_how_many_files_were_left_out(tmp_path):
+    # One count for "samples of d", the one fine-tuning and the tab use: a file that cannot be read is no sample.
+    personal = write_personal_set(tmp_path, per_digit=4, digits=[3, 5])
+    (tmp_path / "3" / "scan.png").write_bytes(b"not a picture")
+    assert personal.counts() == [0, 0, 0, 4, 0, 4, 0, 0, 0, 0]
+    threes = personal.load(digits=[3])
+    assert threes.counts()[3] == 4 and threes.skipped_counts()[3] == 1 and threes.counts()[5] == 0
+    assert personal.load().skipped_counts() == [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+
+
+def test_reading_one_digit_keeps_what_was_read_of_the_others(tmp_path, monkeypatch):
+    personal = write_personal_set(tmp_path, per_digit=2, digits=[1, 2])
+    personal.load()
+    reads = []
+    read = personal_module._read_sample
+    monkeypatch.setattr(personal_module, "_read_sample", lambda path, key: reads.append(path) or read(path, key))
+    personal.add(1, drawn_digit(1, np.random.default_rng(9)))
+    assert personal.load(digits=[1]).counts()[1] == 3 and len(reads) == 1  # only the new file
+    assert len(personal.load()) == 5 and len(reads) == 1                    # the 2s were not read again
+
+
+def test_a_file_where_the_set_should_be_is_refused_naming_it_and_what_named_it(tmp_path, monkeypatch):
+    # $DIGITPAD_PERSONAL pointing at a file: not "an empty set", not "Not a directory", and the file is untouched.
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("mine")
+    monkeypatch.setenv("DIGITPAD_PERSONAL", str(not_a_folder))
+    personal = PersonalSet()
+    assert personal.folder == not_a_folder
+    problem = personal.folder_problem()
+    assert f"$DIGITPAD_PERSONAL names {not_a_folder}" in problem and "is a file" in problem
+    assert "0/ to 9/" in problem and "unset it" in problem
+    with pytest.raises(PersonalSetError) as raised:
+        personal.load()
+    assert str(raised.value) == problem
+    with pytest.raises(PersonalSetError) as raised:
+        personal.add(3, drawn_digit(3, np.random.default_rng(0)))
+    assert str(raised.value) == problem and not_a_folder.read_text() == "mine"
+    assert "--personal" in PersonalSet(not_a_folder, option="--personal").folder_problem()
+    assert PersonalSet(tmp_path / "not yet").folder_problem() is None  # made by the first save
+
+
+def test_folders_that_are_not_digits_are_named_in_one_warning(tmp_path):
+    personal = write_personal_set(tmp_path, per_digit=2, digits=[7])
+    for folder in ("x", "10", "7/nested", ".git"):  # a hidden folder is no one's samples: not named
+        (tmp_path / folder).mkdir(parents=True)
+        Image.new("L", (40, 40), 0).save(tmp_path / folder / "scan.png")
+    data = personal.load()
+    assert len(data) == 2 and not data.skipped
+    assert [path.relative_to(tmp_path).as_posix() for path in data.ignored] == ["10", "7/nested", "x"]
+    named = [warning for warning in data.warnings() if "10/" in warning]
+    assert len(named) == 1 and "7/nested/" in named[0] and "x/" in named[0] and "0/ to 9/" in named[0]
+    assert not any(".git" in warning for warning in data.warnings())

@@ -20,7 +20,7 @@ from typing import Callable
 
 import torch
 
-from digitpad.reading.personal import PersonalSetError, readiness_problem, resolve_personal_dir
+from digitpad.reading.personal import PersonalSetError, folder_problem, readiness_problem, resolve_personal_dir
 
 from .checkpoint import check_output, checkpoint_filename, load_checkpoint, models_dir, rename_with_accuracy
 from .checkpoint import save_checkpoint
@@ -111,13 +111,15 @@ def default_finetune_path(model_name: str) -> Path:
 def run_finetune(base: str | Path, personal: str | Path | None = None, out: str | Path | None = None,
                  settings: FinetuneSettings | None = None, on_event: Callable[[Event | SetRead | PhaseStarted], None] | None
                  = None, stop: threading.Event | None = None, force: bool = False, download: bool = True,
-                 post_train: Callable[[torch.nn.Module, PersonalSplits, MnistSplit | None], dict] = post_train
-                 ) -> FinetuneResult:
+                 post_train: Callable[[torch.nn.Module, PersonalSplits, MnistSplit | None], dict] = post_train,
+                 personal_option: str | None = None) -> FinetuneResult:
     """Fine-tune the checkpoint `base` on the personal set in `personal` (see resolve_personal_dir) and save it to
     `out` (or a new file in the per-user models folder, named with its MNIST test accuracy).
 
     Raises CheckpointError, ConfigError, PersonalSetError, DataError or ValueError (bad device, `out`), each
     with a message for the person, before any training; a stop is not an error (`stopped` in the result).
+    `personal_option` names how `personal` was given (the command's "--personal"), for the message when it is
+    a file rather than a folder.
     """
     settings = (settings or FinetuneSettings()).check()
     emit = on_event or (lambda event: None)
@@ -127,8 +129,9 @@ def run_finetune(base: str | Path, personal: str | Path | None = None, out: str 
     checkpoint = load_checkpoint(base)
     pick_device(settings.device)
     folder = resolve_personal_dir(personal)
-    if folder.exists() and not folder.is_dir():
-        raise PersonalSetError(f"{folder} is a file; the personal set is a folder holding 0/ to 9/.")
+    problem = folder_problem(personal, personal_option)
+    if problem:
+        raise PersonalSetError(problem)
     data = read_personal(folder)
     result = FinetuneResult(base, folder, samples=len(data), warnings=data.warnings())
     emit(SetRead(folder, data.counts(), result.warnings))

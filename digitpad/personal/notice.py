@@ -41,6 +41,12 @@ class SaveNotice(QWidget):
         self.show()
         self._timer.start()
 
+    def amend(self, text: str, tooltip: str) -> None:
+        """Change the text of the message shown (its action stays); nothing when it has gone."""
+        if self.isVisible():
+            self.message.setText(text)
+            self.message.setToolTip(tooltip)
+
     def dismiss(self) -> None:
         self._timer.stop()
         self._callback = None

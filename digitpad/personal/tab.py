@@ -74,6 +74,7 @@ class HandwritingTab(QWidget):
         left.addWidget(self.summary)
         left.addLayout(edit_row)
         left.addWidget(self.gallery, 1)
+        left.addStretch(0)  # takes the room of the gallery while it is hidden (a set that could not be read)
         self.panel.setFixedWidth(340)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
@@ -140,7 +141,14 @@ class HandwritingTab(QWidget):
 
     @Slot(str)
     def _show_failure(self, message: str) -> None:
-        self.summary.show_accuracy(html.escape(message))
+        """The set could not be read (its folder is a file, the disk went away): say why, and show no samples
+        rather than the last ones read, which may be another set's, nor empty rows that say "draw a 3"."""
+        self.gallery.show_samples([])
+        self.gallery.hide()
+        self.summary.show_unreadable(self.personal_set.folder, message)
+        self.panel.ready("Nothing to fine-tune on until the set can be read (see the message on the left).",
+                         can_start=False)
+        self._shown_once = True
         self.setShown.emit()
 
     @Slot(object, object)
@@ -149,8 +157,9 @@ class HandwritingTab(QWidget):
                                  else (None, None)))
                  for i, sample in enumerate(self._samples(data))]
         self.gallery.show_samples(shown)
+        self.gallery.show()
         counts = data.counts()
-        self.summary.show_set(self.personal_set.folder, counts, data.skipped)
+        self.summary.show_set(self.personal_set.folder, counts, data.skipped, data.ignored)
         self.summary.show_accuracy(self._accuracy_text(shown))
         problem = readiness_problem(counts, self.personal_set.folder)
         self.panel.ready(problem or f"Teaches the model in use your {len(data)} samples, in about a minute. "
@@ -198,7 +207,16 @@ class HandwritingTab(QWidget):
 
     @Slot()
     def open_folder(self) -> None:
-        self.personal_set.folder.mkdir(parents=True, exist_ok=True)
+        problem = self.personal_set.folder_problem()
+        if problem:  # a file where the folder should be: say so again rather than open it
+            self._show_failure(problem)
+            return
+        try:
+            self.personal_set.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            self._show_failure(f"Could not make the set's folder {self.personal_set.folder}: "
+                               f"{error.strerror or error}")
+            return
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.personal_set.folder)))
 
     # ----- fine-tuning --------------------------------------------------------------------------------------

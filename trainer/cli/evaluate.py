@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from digitpad.reading.personal import PersonalSetError, readiness_problem, resolve_personal_dir
+from digitpad.reading.personal import PersonalSetError, folder_problem, readiness_problem, resolve_personal_dir
 
 from .. import jsonsafe
 from ..checkpoint import load_checkpoint
@@ -39,8 +39,9 @@ def _load_set(args: argparse.Namespace):
     if args.personal is None:
         return load_test_split(args.data_dir, download=not args.no_download), "MNIST test", {}, None
     folder = resolve_personal_dir(args.personal)
-    if folder.exists() and not folder.is_dir():
-        raise PersonalSetError(f"--personal {printable(folder)} is a file; give the folder holding 0/ to 9/")
+    problem = folder_problem(args.personal, "--personal")
+    if problem:
+        raise PersonalSetError(problem)
     data = read_personal(folder)
     for warning in data.warnings():
         print(f"warning: {warning}", file=sys.stderr)

@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     previous_handler = signal.signal(signal.SIGINT, on_interrupt)
     try:
         result = run_finetune(args.checkpoint, args.personal, args.out, settings, on_event=progress, stop=stop,
-                              force=args.force, download=not args.no_download)
+                              force=args.force, download=not args.no_download, personal_option="--personal")
     except KeyboardInterrupt:
         print("aborted; nothing was saved", file=sys.stderr)
         return 130
