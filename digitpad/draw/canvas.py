@@ -81,6 +81,10 @@ class DrawingCanvas(QWidget):
         """The strokes' points in canvas units (0-1 across the paper), without their widths."""
         return [[(x, y) for x, y, _ in stroke] for stroke in self._strokes]
 
+    def drawing(self) -> list[Stroke]:
+        """The strokes with their widths, to give back to `set_drawing` (an undone save puts them back)."""
+        return [list(stroke) for stroke in self._strokes if stroke]
+
     def picture(self) -> np.ndarray | None:
         """The opened picture shown instead of strokes, if any (grey levels in [0, 1])."""
         return self._picture
@@ -127,6 +131,14 @@ class DrawingCanvas(QWidget):
             self._strokes.pop()
             self.update()
             self.inkChanged.emit()
+
+    def set_drawing(self, strokes: list[Stroke]) -> None:
+        """Put strokes (from `drawing`) on the canvas in place of whatever is there."""
+        self._strokes = [list(stroke) for stroke in strokes]
+        self._drawing = False
+        self._picture = self._picture_image = None
+        self.update()
+        self.inkChanged.emit()
 
     def show_picture(self, grey: np.ndarray) -> None:
         """Show an opened image (2-D grey levels in [0, 1]) in place of the drawing; drawing again replaces it."""

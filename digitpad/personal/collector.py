@@ -1,6 +1,7 @@
 """Digit keys on the canvas: type the digit you meant and the drawing is saved as a sample of it.
 
-0-9 with ink on the canvas save all the ink as one sample of that digit in the personal set, say so in the
+0-9 with ink on the canvas save all the ink as one sample of that digit in the personal set (a drawing as the
+28x28 picture the pad reads for it, see reading.personal), say so in the
 notice ("saved as a 7 — 14 samples of 7") with an Undo that takes the save back, and clear the canvas for the
 next one; with an empty canvas they do nothing. Ctrl+Z stays the canvas's "undo stroke". The count is of
 readable samples, as the My handwriting tab and fine-tuning count them (files that could not be read are
@@ -19,6 +20,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from trainer.text import printable, short_path
 
 from ..reading.personal import PersonalData, PersonalSet, PersonalSetError, Sample
+from ..reading.reader import drawing_field
 from .notice import SaveNotice
 from .set_reader import SetReader
 
@@ -111,10 +113,15 @@ class SampleCollector(QObject):
         """Save the canvas's ink as a sample of `digit` and clear it; None (and nothing done) when it is empty."""
         if self.canvas.is_empty():
             return None
-        ink = np.array(self.canvas.ink_image(), copy=True)
+        # A drawing is saved as the picture the live pad reads for it (learning and reading see the same
+        # picture); an opened image, as the picture itself.
+        strokes = self.canvas.drawing()
+        field = drawing_field(self.canvas.strokes(), self.canvas.pen_width) if strokes else None
+        ink = None if field is not None else np.array(self.canvas.ink_image(), copy=True)
         kept = "The drawing is still on the pad: type the digit again once that is put right."
         try:
-            sample = self.personal_set.add(digit, ink)
+            sample = (self.personal_set.add_field(digit, field) if field is not None
+                      else self.personal_set.add(digit, ink))
         except PersonalSetError as error:  # the set's folder is a file: says which, and what named it
             self._dismiss()
             self.saveFailed.emit(f"{error} {kept}")
@@ -128,19 +135,22 @@ class SampleCollector(QObject):
             self._say("Nothing saved: no ink found on the canvas.")
             return None
         self.canvas.clear()
-        self._say(f"saved as {a_digit(digit)}", digit, "Undo", lambda: self.undo_save(sample, ink),
+        drawn = strokes if field is not None else ink
+        self._say(f"saved as {a_digit(digit)}", digit, "Undo", lambda: self.undo_save(sample, drawn),
                   tooltip=printable(sample.path))
         self.sampleSaved.emit(sample)
         return sample
 
-    def undo_save(self, sample: Sample, ink: np.ndarray | None = None) -> None:
-        """Take a save back: the sample's file goes, and the drawing comes back if the canvas is still empty."""
+    def undo_save(self, sample: Sample, drawn: np.ndarray | list | None = None) -> None:
+        """Take a save back: the sample's file goes, and what was drawn (the strokes, or the opened picture)
+        comes back if the canvas is still empty, so typing the right digit saves it again."""
         if self.personal_set.delete(sample) is None:
             self._say(f"{sample.path.name} was already gone.")
             return
-        if ink is not None and self.canvas.is_empty():
-            # As a picture: typing the right digit saves it again; drawing a stroke replaces it.
-            grey = ink.astype(np.float32) / 255 if ink.dtype == np.uint8 else ink
+        if isinstance(drawn, list) and drawn and self.canvas.is_empty():
+            self.canvas.set_drawing(drawn)
+        elif isinstance(drawn, np.ndarray) and self.canvas.is_empty():
+            grey = drawn.astype(np.float32) / 255 if drawn.dtype == np.uint8 else drawn
             self.canvas.show_picture(grey)
         self._say(f"took back the {sample.digit}", sample.digit)
         self.sampleRemoved.emit(sample)

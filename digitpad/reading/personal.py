@@ -1,9 +1,14 @@
 """A person's own handwriting: the personal set of samples the pad learns from. Pure numpy, Pillow, platformdirs.
 
-The set is a folder holding `0/` to `9/`, one image file per sample: the ink as drawn, dark on light, cropped
-with a margin. That is the layout torchvision's ImageFolder reads, so scans can be dropped in and a set can be
-zipped and carried to another machine. The window saves samples into it (digit keys on the canvas) and shows
-it; the trainer fine-tunes on it. Both read it here, through the same `preprocess` as the pad.
+The set is a folder holding `0/` to `9/`, one image file per sample. That is the layout torchvision's ImageFolder
+reads, so scans can be dropped in and a set can be zipped and carried to another machine. The window saves
+samples into it (digit keys on the canvas) and shows it; the trainer fine-tunes on it. Both read it here.
+
+A sample saved from the pad's strokes is the 28x28 picture the live pad reads for that drawing (dark on light,
+16-bit grey, marked `digitpad: net-input` in the PNG), read back exactly as it is: fine-tuning learns from, and
+the tab measures on, what the pad really reads. Any other picture (an opened image saved as a sample, a scan
+dropped in, a sample saved by an older version: the ink as drawn, cropped with a margin) goes through the same
+`preprocess` as an opened picture.
 
 Writes are atomic (a temporary file renamed over the target). Files that cannot be read are skipped with a
 warning naming them, and so are folders and files where ImageFolder looks for none (`x/`, `10/`, `7/nested/`);
@@ -36,6 +41,8 @@ ENVIRONMENT_VARIABLE = "DIGITPAD_PERSONAL"
 MIN_PER_DIGIT = 2
 # The margin kept around the ink when a sample is saved, as a share of the ink's longer side (at least 4 px).
 MARGIN = 0.12
+# The PNG text chunk that marks a sample as the net's own 28x28 picture (see the module's docstring).
+NET_INPUT_KEY, NET_INPUT_VALUE = "digitpad", "net-input"
 
 
 def default_personal_dir() -> Path:
@@ -157,10 +164,36 @@ def sample_picture(grey: np.ndarray) -> np.ndarray | None:
     return np.clip(crop * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
-def write_png_atomically(path: Path, pixels: np.ndarray) -> None:
-    """An 8-bit grey PNG at `path`, complete or not at all: written to a temporary file, then renamed."""
+def write_png_atomically(path: Path, pixels: np.ndarray, text: dict[str, str] | None = None) -> None:
+    """A grey PNG at `path` (8-bit for uint8 pixels, 16-bit for uint16), complete or not at all: written to a
+    temporary file, then renamed. `text` goes into the PNG's text chunks."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    for key, value in (text or {}).items():
+        info.add_text(key, value)
     with replaced_atomically(path) as temporary, open(temporary, "wb") as file:
-        Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)).save(file, format="PNG")
+        Image.fromarray(np.ascontiguousarray(pixels)).save(file, format="PNG", pnginfo=info)
+
+
+def net_input_pixels(field: np.ndarray) -> np.ndarray:
+    """The net's 28x28 picture (light ink on dark, [0, 1]) as a sample's pixels: dark on light, 16-bit, so
+    that reading it back gives the picture to within 1e-5 (8 bits would round it to 1/255)."""
+    return np.round((1 - np.clip(field, 0, 1)) * 65535).astype(np.uint16)
+
+
+def read_net_input(path: Path) -> np.ndarray | None:
+    """The 28x28 picture of a sample saved as the net's own input (see `net_input_pixels`), or None when the
+    file is not one (any other picture, or not readable: the ordinary path reads it and says what is wrong)."""
+    try:
+        with Image.open(path) as image:
+            if (image.format != "PNG" or image.size != (28, 28)
+                    or image.info.get(NET_INPUT_KEY) != NET_INPUT_VALUE or image.mode not in ("I;16", "I")):
+                return None
+            pixels = np.asarray(image, dtype=np.float32)
+    except Exception:
+        return None
+    return (1 - pixels / 65535).astype(np.float32)
 
 
 def _is_hidden(path: Path) -> bool:
@@ -238,9 +271,23 @@ class PersonalSet:
         if pixels is None:
             return None
         self.check_folder()  # else "Not a directory", naming nothing
-        path = self.digit_folder(digit) / f"{_dt.datetime.now():%Y%m%d-%H%M%S-%f}-{secrets.token_hex(2)}.png"
+        path = self._new_path(digit)
         write_png_atomically(path, pixels)
         return Sample(digit, path)
+
+    def add_field(self, digit: int, field: np.ndarray) -> Sample:
+        """Save the net's own 28x28 picture of a drawing (reader.drawing_field) as a new sample of `digit`."""
+        if digit not in DIGITS:
+            raise ValueError(f"a sample is of a digit 0-9, not {digit!r}")
+        if np.shape(field) != (28, 28):
+            raise ValueError(f"the net's picture is 28x28, not {np.shape(field)}")
+        self.check_folder()
+        path = self._new_path(digit)
+        write_png_atomically(path, net_input_pixels(field), {NET_INPUT_KEY: NET_INPUT_VALUE})
+        return Sample(digit, path)
+
+    def _new_path(self, digit: int) -> Path:
+        return self.digit_folder(digit) / f"{_dt.datetime.now():%Y%m%d-%H%M%S-%f}-{secrets.token_hex(2)}.png"
 
     def delete(self, sample: Sample) -> Removed | None:
         """Delete a sample's file, keeping its bytes for `restore`; None when it was already gone."""
@@ -304,6 +351,9 @@ def _read_sample(path: Path, key: tuple[int, int]) -> tuple[np.ndarray | None, s
     """(the 28x28 image, "") or (None, why it could not be read)."""
     if key[1] == 0:
         return None, "an empty file (0 bytes)"
+    saved_from_the_pad = read_net_input(path)
+    if saved_from_the_pad is not None:
+        return saved_from_the_pad, ""
     try:
         image = preprocess(load_image(path))
     except ImageError as error:

@@ -20,7 +20,7 @@ import numpy as np
 
 from .preprocess import as_unit_floats, digit_field, ink_layer
 from .render import Stroke, render, render_region
-from .segment import Segment, cut_candidates, find_digits, looks_like_touching_digits
+from .segment import Segment, cut_candidates, find_digits, looks_like_touching_digits, whole_ink
 
 SURE, UNSURE, NOT_A_DIGIT = "sure", "not sure", "not a digit"
 DEFAULT_THRESHOLD = 0.8
@@ -99,6 +99,45 @@ def strokes_field(strokes: list[Stroke]) -> np.ndarray | None:
     return digit_field(ink, normalize=False) if ink.any() else None
 
 
+def _redraw(strokes: list[Stroke], segment: Segment, pen_width: float) -> np.ndarray:
+    """The strokes inside a digit's box, drawn again with a pen in proportion to the digit."""
+    scale = 1 / SEGMENT_SIZE
+    left, top = segment.left * scale, segment.top * scale
+    width, height = segment.width * scale, segment.height * scale
+    # A pen's half width lies outside the centre line the strokes follow: the box of the centre lines is
+    # smaller than the ink's by about one pen width.
+    longer = max(max(width, height) - pen_width, 1e-3)
+    side = max(width, height) * 1.3
+    region = (left + width / 2 - side / 2, top + height / 2 - side / 2, side)
+    inside = [[point for point in stroke if left <= point[0] <= left + width and top <= point[1] <= top + height]
+              for stroke in strokes]
+    return render_region([s for s in inside if s], region, REDRAW_SIZE, REDRAW_PEN * longer)
+
+
+def redrawn(strokes: list[Stroke], segment: Segment, pen_width: float) -> np.ndarray:
+    """The net's 28x28 picture of one digit of the pad: its strokes redrawn in proportion (see `_redraw`)."""
+    ink_again = _redraw(strokes, segment, pen_width)
+    if ink_again.any():
+        return digit_field(ink_again, normalize=False)
+    # A piece with no centre line inside its box (the round end of a stroke cut by a split) is read as is.
+    return digit_field(segment.ink)
+
+
+def drawing_field(strokes: list[Stroke], pen_width: float) -> np.ndarray | None:
+    """A drawing on the pad taken as one digit: the 28x28 picture the pad reads for it when it finds one digit
+    (the same steps as `NumberReader.read_strokes`), or, when it finds several pieces, all of the ink redrawn
+    the same way as one. A sample saved from the pad holds this picture, so that fine-tuning learns from what
+    the live pad reads, not from another rendering of the drawing. None without ink."""
+    strokes = [stroke for stroke in strokes if stroke]
+    if not strokes:
+        return None
+    ink = render(strokes, SEGMENT_SIZE, pen_width, supersample=1)
+    if not ink.any():
+        return None
+    segments = find_digits(ink)
+    return redrawn(strokes, segments[0] if len(segments) == 1 else whole_ink(ink), pen_width)
+
+
 class NumberReader:
     """Reads numbers with `classify`, a function from N x 28 x 28 pictures to N x 10 probabilities."""
 
@@ -128,34 +167,11 @@ class NumberReader:
         ink = render(strokes, SEGMENT_SIZE, pen_width, supersample=1)
         if not ink.any():
             return None
-        segments = find_digits(ink)
-
-        def redrawn(segment: Segment) -> np.ndarray:
-            ink_again = self._redraw(strokes, segment, pen_width)
-            if ink_again.any():
-                return digit_field(ink_again, normalize=False)
-            # A piece with no centre line inside its box (the round end of a stroke cut by a split) is read as is.
-            return digit_field(segment.ink)
-
-        segments = self._split_touching(segments, redrawn)
-        fields = [redrawn(segment) for segment in segments]
+        segments = self._split_touching(find_digits(ink), lambda segment: redrawn(strokes, segment, pen_width))
+        fields = [redrawn(strokes, segment, pen_width) for segment in segments]
         return self._judge(fields, [segment.box for segment in segments])
 
     # ----- steps --------------------------------------------------------------------------------------------
-    @staticmethod
-    def _redraw(strokes: list[Stroke], segment: Segment, pen_width: float) -> np.ndarray:
-        """The strokes inside a digit's box, drawn again with a pen in proportion to the digit."""
-        scale = 1 / SEGMENT_SIZE
-        left, top = segment.left * scale, segment.top * scale
-        width, height = segment.width * scale, segment.height * scale
-        # A pen's half width lies outside the centre line the strokes follow: the box of the centre lines is
-        # smaller than the ink's by about one pen width.
-        longer = max(max(width, height) - pen_width, 1e-3)
-        side = max(width, height) * 1.3
-        region = (left + width / 2 - side / 2, top + height / 2 - side / 2, side)
-        inside = [[point for point in stroke if left <= point[0] <= left + width and top <= point[1] <= top + height]
-                  for stroke in strokes]
-        return render_region([s for s in inside if s], region, REDRAW_SIZE, REDRAW_PEN * longer)
 
     def _split_touching(self, segments: list[Segment], field) -> list[Segment]:
         """Segments much wider than high that the net reads better as two digits are cut in two, repeatedly.

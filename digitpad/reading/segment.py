@@ -60,6 +60,11 @@ class Segment:
                 _crop(self.ink[:, column:], self.left + column, self.top))
 
 
+def whole_ink(ink: np.ndarray) -> Segment:
+    """All of the ink as one segment, cropped to it."""
+    return _crop(ink, 0, 0)
+
+
 def _crop(ink: np.ndarray, left: int, top: int) -> Segment:
     rows = np.flatnonzero(ink.any(axis=1))
     columns = np.flatnonzero(ink.any(axis=0))
