@@ -36,7 +36,7 @@ UNEVEN = 0.08
 MIN_PAPER = 0.6  # the share of blocks that must be mostly paper for its level to be measured across the picture
 INKED = 0.5      # a block is inked when its lighter quarter is this far from the paper's level to the ink's
 SHADE = 0.65     # the most light shade takes from the best-lit paper (a vignette's corner: 53%); ink takes more
-SMOOTH = 0.7     # the least share of the paper blocks' variation a surface of light explains (ink's soft edges: 0.1-0.5)
+SMOOTH = 0.7     # the least share of the paper blocks' variation light explains (0.7-0.9; ink's soft edges 0.1-0.5)
 
 
 def preprocess(grey: np.ndarray) -> np.ndarray | None:
@@ -112,7 +112,9 @@ def paper_level(grey: np.ndarray, background: float) -> np.ndarray | float:
     ink's) count: the fit is repeated without the others. What the surface misses block by block (a shadow's
     edge) is added back, spread smoothly. One level is kept for pictures too small to hold lighting worth
     correcting, for pictures that are mostly ink (a tight crop of a digit: under MIN_PAPER of the blocks are
-    mostly paper), and for paper whose surface varies by less than UNEVEN: then nothing changes.
+    mostly paper), for paper whose blocks the surface explains poorly (under SMOOTH of their variation: they vary
+    block by block, as the soft grey edges of an enlarged low-resolution scan do, and light does not), and for
+    paper whose surface varies by less than UNEVEN: then nothing changes.
     """
     height, width = grey.shape
     side = max(MIN_BLOCK, max(height, width) // BLOCKS)
