@@ -2,9 +2,9 @@
 
 Numbers of 1 to 3 synthetic handwritten digits (trainer.synth, a seed of their own) are drawn dark on light paper
 with pens from a hairline to a marker, then "photographed": every pixel times the light falling on it, sensor
-noise, JPEG. Each number is read under even light and under five uneven ones, through Predictor.read_picture,
-the path `digitpad predict` takes. Prints, per light, the share of numbers read whole and right, and the time a
-picture takes to read.
+noise, JPEG (trainer.synth.pictures, whose lights the picture battery, bench/battery.py, shares). Each number is
+read under even light and under five uneven ones, through Predictor.read_picture, the path `digitpad predict`
+takes. Prints, per light, the share of numbers read whole and right, and the time a picture takes to read.
 
     python bench/photo_lighting.py [--model CKPT] [--numbers 120] [--size 320] [--bold]
 
@@ -16,11 +16,9 @@ for comparison.
 from __future__ import annotations
 
 import argparse
-import io
 import time
 
 import numpy as np
-from PIL import Image
 
 import digitpad.reading.preprocess as preprocess
 from digitpad import builtin_checkpoint_path
@@ -28,24 +26,9 @@ from digitpad.reading.predictor import Predictor
 from digitpad.reading.render import render
 from trainer.devices import cpu_capability
 from trainer.synth.digits import random_digit
+from trainer.synth.pictures import LIGHTS, light_grid, photograph
 
 SEED = 20261125
-
-LIGHTS = {
-    "even": lambda rng, y, x: 0.9 + 0 * x,
-    "lamp to one side": lambda rng, y, x: 0.95 - rng.uniform(0.2, 0.45) * (x if rng.random() < 0.5 else y),
-    "soft shadow": lambda rng, y, x: 0.92 - 0.35 * np.clip((x + y - rng.uniform(0.8, 1.2)) * 2, 0, 1),
-    "hard-edged shadow": lambda rng, y, x: 0.92 - 0.4 * np.clip((x + y - rng.uniform(0.8, 1.2)) * 8, 0, 1),
-    "soft vignette": lambda rng, y, x: 0.95 - 0.5 * ((x - 0.5) ** 2 + (y - 0.5) ** 2),
-    "strong vignette": lambda rng, y, x: 0.95 - 1.0 * ((x - 0.5) ** 2 + (y - 0.5) ** 2),
-}
-
-
-def photograph(ink: np.ndarray, paper: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    picture = paper * (1 - 0.85 * ink) + rng.normal(0, 0.015, ink.shape)
-    buffer = io.BytesIO()
-    Image.fromarray((np.clip(picture, 0, 1) * 255).astype(np.uint8)).save(buffer, "JPEG", quality=75)
-    return np.asarray(Image.open(buffer).convert("L"), dtype=np.float32) / 255
 
 
 def main() -> int:
@@ -62,7 +45,7 @@ def main() -> int:
     print(f"model: {predictor.description()}; {cpu_capability()}")
     rng = np.random.default_rng(SEED)
     pens = [0.05, 0.08, 0.12] if args.bold else [0.008, 0.015, 0.03, 0.05]
-    y, x = np.mgrid[0:args.size, 0:args.size] / args.size
+    y, x = light_grid((args.size, args.size))
     right = {name: 0 for name in LIGHTS}
     seconds = {name: 0.0 for name in LIGHTS}
     for i in range(args.numbers):

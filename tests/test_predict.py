@@ -12,6 +12,7 @@ from PIL import Image
 from digitpad import builtin_checkpoint_path
 from digitpad.app import main
 from digitpad.reading.predictor import Predictor
+from trainer.synth.pictures import LIGHTS, gradient, light_grid, photograph
 
 from .photos import UNEVEN_LIGHT, under
 
@@ -198,3 +199,15 @@ def test_predict_runs_without_a_display_and_without_qt(mnist, tmp_path):
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"{image}: {label} (")
+
+
+@pytest.mark.parametrize("light", [*LIGHTS.values(), gradient], ids=[*LIGHTS, "smooth grey gradient"])
+def test_a_blank_page_photographed_under_any_light_reads_no_number(predictor, light):
+    # With no ink to compare it with, the deepest shade is the darkest thing on the page: a shadow the paper's
+    # level cannot follow, or the noise in a gradient's dark end, was read as a number ("11", sure). No ink, or
+    # ink that is not a digit (a hard shadow's edge), never a number.
+    rng = np.random.default_rng(7)
+    y, x = light_grid((280, 280))
+    for _ in range(20):
+        reading = predictor.read_picture(photograph(np.zeros((280, 280), np.float32), light(rng, y, x), rng))
+        assert reading is None or reading.number == "", reading.text

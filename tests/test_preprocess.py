@@ -7,6 +7,8 @@ from PIL import Image
 from digitpad.reading.images import ImageError, load_image
 from digitpad.reading.preprocess import preprocess
 
+from trainer.synth.pictures import low_resolution
+
 from .photos import UNEVEN_LIGHT, under
 
 
@@ -149,14 +151,29 @@ def test_huge_pictures_work():
     np.full((50, 50), 0.6, np.float32),                               # flat grey
     np.clip(np.random.default_rng(1).normal(200, 4, (120, 90)), 0, 255).astype(np.uint8),  # grainy paper
     np.zeros((1, 1), np.uint8),
-    # A blank page lit from one side, or with a vignette. (Under a shadow a blank page is still read as ink: with
-    # no ink to compare it with, the shade is as dark as ink could be. README names this.)
+    # A blank page lit from one side, or with a vignette.
     under(UNEVEN_LIGHT["lamp to one side"], np.full((300, 400), 240, np.uint8)),
     under(UNEVEN_LIGHT["vignette"], np.full((300, 400), 240, np.uint8)),
 ], ids=["empty canvas", "white page", "flat grey", "grainy paper", "one pixel", "blank page lit from one side",
         "blank page with a vignette"])
 def test_a_picture_without_ink_gives_nothing(picture):
     assert preprocess(picture) is None
+
+
+@pytest.mark.parametrize("pixels", [8, 12])
+def test_the_soft_edges_of_a_low_resolution_scan_enlarged_are_not_taken_for_shade(pixels):
+    # A digit scanned at 8 pixels and enlarged: each of its pixels spans two of the blocks the paper is measured
+    # in, so the grey ones at the ink's edge look like shaded paper. The paper is evenly lit: one level for it.
+    from digitpad.reading.preprocess import as_unit_floats, paper_level
+    from digitpad.reading.render import render
+    from trainer.synth.digits import random_digit
+
+    rng = np.random.default_rng(3)
+    uneven = 0
+    for digit in range(10):
+        grey = 1 - as_unit_floats(low_resolution(render(random_digit(digit, rng), 112, 0.09), pixels))
+        uneven += isinstance(paper_level(grey, 0.0), np.ndarray)
+    assert uneven == 0
 
 
 def test_only_2d_grey_pictures_are_accepted():

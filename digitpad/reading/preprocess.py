@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
+from scipy.ndimage import uniform_filter
 
 from .strokes import normalize_width, to_work_size
 
@@ -34,6 +35,8 @@ MIN_BLOCK = 16
 UNEVEN = 0.08
 MIN_PAPER = 0.6  # the share of blocks that must be mostly paper for its level to be measured across the picture
 INKED = 0.5      # a block is inked when its lighter quarter is this far from the paper's level to the ink's
+SHADE = 0.65     # the most light shade takes from the best-lit paper (a vignette's corner: 53%); ink takes more
+SMOOTH = 0.7     # the least share of the paper blocks' variation light explains (0.7-0.9; ink's soft edges 0.1-0.5)
 
 
 def preprocess(grey: np.ndarray) -> np.ndarray | None:
@@ -83,6 +86,9 @@ def ink_layer(grey: np.ndarray) -> np.ndarray | None:
     level = paper_level(grey, background)
     if isinstance(level, np.ndarray):
         ink = grey - level
+        # Noise in deep shade, magnified below, is no ink: ink must stand out as much as on even paper.
+        if float(ink.max()) < MIN_CONTRAST or (light and is_only_shade(grey, level)):
+            return None
         if light:  # ink darkens the paper by a share of the light falling on it
             ink /= np.maximum(1 - level, 0.25)  # not in near darkness, where it would only magnify noise
     else:
@@ -106,7 +112,9 @@ def paper_level(grey: np.ndarray, background: float) -> np.ndarray | float:
     ink's) count: the fit is repeated without the others. What the surface misses block by block (a shadow's
     edge) is added back, spread smoothly. One level is kept for pictures too small to hold lighting worth
     correcting, for pictures that are mostly ink (a tight crop of a digit: under MIN_PAPER of the blocks are
-    mostly paper), and for paper whose surface varies by less than UNEVEN: then nothing changes.
+    mostly paper), for paper whose blocks the surface explains poorly (under SMOOTH of their variation: they vary
+    block by block, as the soft grey edges of an enlarged low-resolution scan do, and light does not), and for
+    paper whose surface varies by less than UNEVEN: then nothing changes.
     """
     height, width = grey.shape
     side = max(MIN_BLOCK, max(height, width) // BLOCKS)
@@ -129,6 +137,12 @@ def paper_level(grey: np.ndarray, background: float) -> np.ndarray | float:
         kept = busiest < fitted + INKED * (ink - fitted)
         if kept.mean() < MIN_PAPER:  # ink fills much of the picture (a tight crop): too little paper to go by
             return background
+    # Light is smooth across the sheet: the surface explains most of the paper's variation. Where it explains
+    # little, the paper's blocks vary block by block: the soft edges of ink, not light (a low-resolution scan
+    # enlarged: its grey pixels span blocks).
+    paper = levels[kept]
+    if ((paper - fitted[kept]) ** 2).sum() > (1 - SMOOTH) * ((paper - paper.mean()) ** 2).sum():
+        return background
     c = coefficients.astype(np.float32)
 
     def surface(x: np.ndarray, y: np.ndarray) -> np.ndarray:  # x a row, y a column: broadcast to the grid
@@ -144,6 +158,19 @@ def paper_level(grey: np.ndarray, background: float) -> np.ndarray | float:
     missed = np.where(kept, levels - fitted, 0).reshape(rows, columns).astype(np.float32)
     missed = np.asarray(Image.fromarray(missed).resize((columns * side, rows * side), Image.Resampling.BILINEAR))
     return level + np.pad(missed, ((0, height - rows * side), (0, width - columns * side)), mode="edge")
+
+
+def is_only_shade(grey: np.ndarray, level: np.ndarray) -> bool:
+    """Whether nothing on light paper (`grey` inverted: ink bright) is darker than shade can make paper.
+
+    With no ink on the page, the deepest shade is the darkest thing in it and may be taken for ink: a smooth
+    shadow the paper's level cannot follow, or the noise in it. But a pen takes most of the light falling on the
+    paper (85% for a ballpoint), and shade less than SHADE of the best-lit paper's light. Pixels are averaged in
+    twos both ways first: sensor noise in single pixels would otherwise look darker than it is.
+    """
+    lightest = float(level.min())  # the best-lit paper's darkness
+    darkest = float(uniform_filter(grey, 2).max())
+    return darkest - lightest < SHADE * (1 - lightest)
 
 
 def crop_to_ink(ink: np.ndarray) -> np.ndarray:
