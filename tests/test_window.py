@@ -54,3 +54,17 @@ def test_a_small_window_keeps_every_widget_whole_and_apart(window, qtbot):
         assert first.width() >= first.minimumSizeHint().width() - 1, first.objectName()
         for second in parts[i + 1:]:
             assert not rect(first).intersects(rect(second)), (first.objectName(), second.objectName())
+
+
+def test_reset_to_the_built_in_model_is_offered_only_while_another_model_is_in_use(window, tmp_path):
+    from PySide6.QtWidgets import QPushButton
+
+    resets = [window.reset_model_action, window.train_tab.findChild(QPushButton, "resetModel"),
+              window.handwriting_tab.findChild(QPushButton, "useBuiltin")]
+    assert window.predictor.is_builtin
+    assert [reset.isEnabled() for reset in resets] == [False] * 3
+    assert window.use_model(save_checkpoint(tmp_path / "other.pt", build_model(), TrainConfig(), HISTORY))
+    assert [reset.isEnabled() for reset in resets] == [True] * 3
+    window.reset_model_action.trigger()
+    assert window.predictor.is_builtin
+    assert [reset.isEnabled() for reset in resets] == [False] * 3

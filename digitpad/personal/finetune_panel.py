@@ -136,6 +136,10 @@ class FinetunePanel(QGroupBox):
         self._running = False
         self._set_buttons()
 
+    def set_builtin_in_use(self, in_use: bool) -> None:
+        """Whether the built-in model answers now: then "Use the built-in model" has nothing to do."""
+        self.resetModel.setEnabled(not in_use)
+
     @property
     def running(self) -> bool:
         return self._running

@@ -147,6 +147,10 @@ class TrainTab(QWidget):
     def use_builtin_model(self) -> None:
         self.modelReady.emit(str(builtin_checkpoint_path()))
 
+    def set_builtin_in_use(self, in_use: bool) -> None:
+        """Whether the window reads with the built-in model now (then there is nothing to reset to)."""
+        self.run_panel.resetModel.setEnabled(not in_use)
+
     def closeEvent(self, event) -> None:  # when the tab is a window of its own
         self.shutdown()
         super().closeEvent(event)
