@@ -286,3 +286,21 @@ def test_the_gallery_reads_a_file_again_only_when_it_changed(tmp_path, qtbot, mo
     again = show()
     assert reads == [changed]
     assert again[changed] != first[changed] and all(again[p] == first[p] for p in first if p != changed)
+
+
+def test_the_fine_tune_progress_bar_shows_only_with_something_to_say(window, personal_dir, qtbot):
+    from PySide6.QtWidgets import QProgressBar
+
+    tab = window.handwriting_tab
+    with qtbot.waitSignal(tab.setShown):
+        window.tabs.setCurrentWidget(tab)
+    bar = tab.findChild(QProgressBar, "finetuneProgress")
+
+    def idle_bar_is_quiet() -> bool:  # an empty bar with no text looks like a text box to type in
+        return not bar.isVisible() or bool(bar.text())
+    assert idle_bar_is_quiet()
+    tab.panel.starting("the built-in model")
+    assert bar.isVisible()
+    tab.panel.failed("MNIST is missing")
+    tab.panel.finished()
+    assert idle_bar_is_quiet()
