@@ -115,7 +115,8 @@ def test_the_train_charts_legends_and_the_data_folder_are_never_cut_short(window
     field = tab.settings.dataDir
     # A typical default on Windows, as long as most people's.
     typical = "default: C:\\Users\\Someone\\AppData\\Local\\digitpad\\Cache\\mnist"
-    for size in SCREENS:
+    smallest = window.minimumSizeHint().toTuple()
+    for size in SCREENS + [smallest]:
         show_at(window, qtbot, size, tab)
         for chart in (tab.charts.accuracyChart, tab.charts.lossChart):
             drawn, needed = legend_widths(chart)

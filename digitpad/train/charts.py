@@ -66,10 +66,11 @@ def _plot(chart: QChart, x_axis, y_axis, series_list: list) -> None:
         series.attachAxis(y_axis)
 
 
-def legend_width(chart: QChart) -> int:
-    """The chart width at which its one-line legend shows every name whole (QtCharts elides them otherwise)."""
+def legend_width(chart: QChart, unlisted: tuple = ()) -> int:
+    """The chart width at which its one-line legend shows every name whole (QtCharts elides them otherwise);
+    `unlisted`: series left out of the legend."""
     metrics = QFontMetricsF(chart.legend().font())
-    names = [marker.label() for marker in chart.legend().markers() if marker.isVisible()]
+    names = [marker.label() for marker in chart.legend().markers() if marker.series() not in unlisted]
     return math.ceil(sum(metrics.horizontalAdvance(name) + LEGEND_MARKER_ROOM for name in names) + LEGEND_MARGINS)
 
 
@@ -145,8 +146,8 @@ class TrainingCharts(QWidget):
         y.setRange(0.01, 10)
         _plot(self.lossChart, x, y, [self.runningLoss, self.trainLoss, self.testLoss])
         self._loss_axis = y
-        for view, chart in ((self.accuracyView, self.accuracyChart), (self.lossView, self.lossChart)):
-            view.setMinimumWidth(legend_width(chart))
+        self.accuracyView.setMinimumWidth(legend_width(self.accuracyChart, unlisted=(self.target,)))
+        self.lossView.setMinimumWidth(legend_width(self.lossChart))
 
     def add_loss_points(self, points: list[tuple[float, float]]) -> None:
         if points:
