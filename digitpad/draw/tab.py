@@ -112,6 +112,8 @@ class DrawTab(QWidget):
         self.inside_scroll.setWidgetResizable(True)
         self.inside_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.inside_scroll.setMinimumWidth(INSIDE_MIN_WIDTH)
+        self.inside.setAutoFillBackground(False)  # the tab's background, as before the scroll area
+        self.inside_scroll.viewport().setAutoFillBackground(False)
         # A splitter, so the inside view can be narrowed, or folded away by dragging its edge to the right.
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(pad)

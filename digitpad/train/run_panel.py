@@ -60,6 +60,8 @@ class RunPanel(QGroupBox):
         result_scroll.setWidgetResizable(True)
         result_scroll.setFrameShape(QFrame.NoFrame)
         result_scroll.setMinimumHeight(2 * self.result.fontMetrics().lineSpacing())
+        self.result.setAutoFillBackground(False)  # the panel's own background: no empty box before a result
+        result_scroll.viewport().setAutoFillBackground(False)
         self.useModel = QPushButton("Use in Draw tab", objectName="useModel", enabled=False)
         self.useModel.setToolTip("make the Draw tab read digits with the model this run produced")
         self.resetModel = QPushButton("Reset to built-in model", objectName="resetModel")
