@@ -2,7 +2,7 @@
 
 import torch
 from PySide6.QtCore import QRect
-from PySide6.QtWidgets import QLabel, QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from trainer.checkpoint import save_checkpoint
 from trainer.config import EpochEnd, TrainConfig
@@ -86,8 +86,11 @@ def test_the_window_fits_a_1280x720_screen_with_its_task_bar_and_stays_whole_at_
         assert hint.width() <= 1024 and hint.height() <= 640, hint
     tab = window.draw_tab
     show_at(window, qtbot, (1024, 640), tab)
-    parts = [tab.canvas, tab.digit, tab.caption, tab.confidence, tab.preview, tab.inside.saliency]
+    parts = [tab.canvas, tab.digit, tab.caption, tab.confidence, tab.preview, tab.inside.saliency, tab.inside.enlarged]
     inside = QRect(0, 0, window.width(), window.height())
+    # The inside view fits beside the pad (it scrolls sideways only in a narrower window).
+    assert tab.inside.width() >= tab.inside.minimumSizeHint().width()
+    assert not tab.findChild(QWidget, "insideScroll").horizontalScrollBar().isVisible()
 
     def rect(widget) -> QRect:
         return QRect(widget.mapTo(window, widget.rect().topLeft()), widget.size())

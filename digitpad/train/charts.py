@@ -52,7 +52,7 @@ def _chart_view(name: str, title: str) -> tuple[QChartView, QChart]:
     view = QChartView(chart)
     view.setObjectName(name)
     view.setRenderHint(QPainter.Antialiasing)
-    view.setMinimumHeight(210)  # lower, the axes' labels turn to "..."; the width: legend_width()
+    view.setMinimumHeight(230)  # lower, the axes' labels turn to "..."; the width: legend_width()
     return view, chart
 
 
