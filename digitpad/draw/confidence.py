@@ -48,7 +48,7 @@ class ConfidenceBars(QWidget):
         self.update()
 
     def sizeHint(self) -> QSize:
-        return QSize(260, ROW_HEIGHT * 10)
+        return QSize(280, ROW_HEIGHT * 10)  # the Draw tab's reading panel at its widest
 
     def row_height(self) -> float:
         return min(ROW_HEIGHT, self.height() / 10)
