@@ -150,6 +150,9 @@ class MainWindow(QMainWindow):
         self.draw_tab.set_predictor(predictor)
         self.evaluate_tab.set_model(predictor.model, predictor.description())
         self.handwriting_tab.set_predictor(predictor)
+        # Going back to the built-in model is offered only when another model answers.
+        self.reset_model_action.setEnabled(not predictor.is_builtin)
+        self.train_tab.set_builtin_in_use(predictor.is_builtin)
         self.model_label.setText(description)
         self.model_label.setToolTip(f"{description}\n{predictor.path}")
         if predictor.notes:

@@ -67,6 +67,22 @@ def test_clicking_a_matrix_cell_signals_true_and_predicted_digit(qtbot):
         qtbot.mouseClick(matrix, Qt.MouseButton.LeftButton, pos=QPoint(2, 2))  # the axis titles, no cell
 
 
+def test_a_wide_matrix_is_centred_and_its_cells_still_answer_clicks(qtbot):
+    from digitpad.evaluate.confusion import HEADER
+
+    matrix = ConfusionMatrixView()
+    qtbot.addWidget(matrix)
+    matrix.resize(900, 400)  # the Evaluate tab's left half at 1920 x 1080 is wider than tall
+    matrix.show()
+    matrix.set_matrix(np.arange(100).reshape(10, 10))
+    left_gap = matrix.cell_rect(0, 0).left() - 2 * HEADER  # the headers sit left of the cells
+    right_gap = matrix.width() - 1 - matrix.cell_rect(0, 9).right()
+    assert left_gap > 100 and abs(left_gap - right_gap) <= 2
+    with qtbot.waitSignal(matrix.cellClicked, timeout=1000) as signal:
+        qtbot.mouseClick(matrix, Qt.MouseButton.LeftButton, pos=matrix.cell_rect(2, 7).center())
+    assert signal.args == [2, 7]
+
+
 def test_the_gallery_shows_the_digits_asked_for_and_signals_the_one_clicked(qtbot):
     gallery = DigitGallery("cellGallery")
     qtbot.addWidget(gallery)

@@ -438,3 +438,21 @@ def test_the_count_after_a_save_is_read_off_the_gui_thread_and_never_shown_with_
     qtbot.waitUntil(lambda: window.collector._counter is None)
     assert shown == ["saved as a 7 — 1 sample of 7"]  # the 3's count, come late, was not shown with the 7
     assert threads and threading.main_thread() not in threads
+
+
+def test_the_fine_tune_progress_bar_shows_only_with_something_to_say(window, personal_dir, qtbot):
+    from PySide6.QtWidgets import QProgressBar
+
+    tab = window.handwriting_tab
+    with qtbot.waitSignal(tab.setShown):
+        window.tabs.setCurrentWidget(tab)
+    bar = tab.findChild(QProgressBar, "finetuneProgress")
+
+    def idle_bar_is_quiet() -> bool:  # an empty bar with no text looks like a text box to type in
+        return not bar.isVisible() or bool(bar.text())
+    assert idle_bar_is_quiet()
+    tab.panel.starting("the built-in model")
+    assert bar.isVisible()
+    tab.panel.failed("MNIST is missing")
+    tab.panel.finished()
+    assert idle_bar_is_quiet()

@@ -182,6 +182,16 @@ def test_slower_methods_run_on_request_and_give_way_to_the_live_one_on_new_input
     assert view.saliency.method == "saliency" and view.saliency.shown_target == 1
 
 
+def test_the_enlarged_tiles_box_says_what_it_is_for_before_any_tile_is_hovered(view, qtbot):
+    bare = InsideView()  # no model yet, nothing drawn
+    qtbot.addWidget(bare)
+    for shown in (bare, view):
+        assert "tile" in shown.enlarged.title.text(), shown.enlarged.title.text()
+    view.show_input(SEVEN)
+    view.show_input(None)  # the canvas cleared
+    assert "tile" in view.enlarged.title.text()
+
+
 def test_hovering_a_tile_enlarges_it_with_its_channel_and_range_and_clicking_keeps_it(view, qtbot):
     view.show_input(SEVEN)
     rect = view.maps.tile_rect(3, 5)

@@ -12,6 +12,7 @@ ACCENT_COLOR = QColor("#2f7de1")
 BAR_COLOR = QColor("#9aa4b2")
 TRACK_COLOR = QColor("#e3e7ec")
 ROW_HEIGHT = 26
+MIN_ROW_HEIGHT = 20  # in a window too low for the full rows (1024 x 640)
 
 
 def format_percent(probability: float) -> str:
@@ -29,8 +30,9 @@ class ConfidenceBars(QWidget):
         super().__init__(parent)
         self.setObjectName("confidence")
         self.setAccessibleName("Confidence per digit")
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setMinimumSize(200, ROW_HEIGHT * 10)
+        # Full rows where there is room, down to MIN_ROW_HEIGHT in a low window; never taller than full rows.
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
+        self.setMinimumSize(200, MIN_ROW_HEIGHT * 10)
         self._probabilities: tuple[float, ...] | None = None
 
     def probabilities(self) -> tuple[float, ...] | None:
@@ -46,11 +48,14 @@ class ConfidenceBars(QWidget):
         self.update()
 
     def sizeHint(self) -> QSize:
-        return QSize(260, ROW_HEIGHT * 10)
+        return QSize(280, ROW_HEIGHT * 10)  # the Draw tab's reading panel at its widest
+
+    def row_height(self) -> float:
+        return min(ROW_HEIGHT, self.height() / 10)
 
     def digit_at(self, y: float) -> int | None:
         """The digit whose row is at height `y` (widget coordinates), or None below the rows."""
-        row = int(y // ROW_HEIGHT)
+        row = int(y // self.row_height())
         return row if 0 <= y and row < 10 else None
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -70,10 +75,11 @@ class ConfidenceBars(QWidget):
         label_width = 20
         percent_width = QFontMetrics(bold).horizontalAdvance("100.0%") + 16
         track_width = max(10, self.width() - label_width - percent_width - 16)
+        row_height = self.row_height()
         top = None if self._probabilities is None else max(range(10), key=self._probabilities.__getitem__)
 
         for digit in range(10):
-            row = QRectF(0, digit * ROW_HEIGHT, self.width(), ROW_HEIGHT)
+            row = QRectF(0, digit * row_height, self.width(), row_height)
             highlighted = digit == top
             painter.setFont(bold if highlighted else regular)
             painter.setPen(ACCENT_COLOR if highlighted else text_color)

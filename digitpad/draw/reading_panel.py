@@ -63,9 +63,9 @@ class ReadingPanel(QWidget):
         layout.addWidget(self.caption)
         layout.addSpacing(12)
         layout.addWidget(self.confidence)
-        layout.addStretch(1)
+        layout.addSpacing(12)
         layout.addWidget(title, alignment=Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(self.preview, alignment=Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.preview, 1)  # the rest of the height: the picture grows by whole pixels
 
     def show_reading(self, reading: Reading | None, index: int | None, empty: str) -> None:
         """Show `reading`, with the bars and the picture of its `index`th digit; `empty` is the caption when

@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider, QSplitter, QVBoxLayout, QWidget,
+)
 
 from ..inside.view import InsideView
 from ..reading.predictor import Predictor
@@ -20,6 +22,9 @@ from .canvas import DEFAULT_PEN_WIDTH, DrawingCanvas
 from .reading_panel import ReadingPanel
 
 LIVE_INTERVAL_MS = 40
+PANEL_WIDTH = 280  # what the net read: the number, the bars and the 28x28 picture
+PANEL_MIN_WIDTH = 240
+INSIDE_MIN_WIDTH = 240  # the inside view scrolls sideways when narrower than its own minimum
 PEN_WIDTH_STEPS = 1000  # the pen slider counts thousandths of the canvas side
 
 
@@ -65,14 +70,15 @@ class DrawTab(QWidget):
         self.pen_width.setToolTip("Pen width: how the ink looks. The net reads every digit redrawn with a pen in "
                                   "proportion to the digit, as thick as MNIST's strokes.")
         self.pen_width.setAccessibleName("Pen width")
-        self.pen_width.setFixedWidth(180)
+        self.pen_width.setMinimumWidth(60)  # narrower in a small window, so that the canvas keeps its room
+        self.pen_width.setMaximumWidth(180)
         self.pen_width.valueChanged.connect(self._set_pen_width)
         undo = _action_button(self.undo_action, "undo", "Remove the last stroke (Ctrl+Z)")
         clear = _action_button(self.clear_action, "clear", "Clear the canvas (Esc or Delete)")
 
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Pen width"))
-        controls.addWidget(self.pen_width)
+        controls.addWidget(self.pen_width, 1)
         controls.addStretch(1)
         controls.addWidget(undo)
         controls.addWidget(clear)
@@ -89,7 +95,8 @@ class DrawTab(QWidget):
         right.addWidget(self.panel)
         right_panel = QWidget(self)
         right_panel.setLayout(right)
-        right_panel.setFixedWidth(280)
+        right_panel.setMinimumWidth(PANEL_MIN_WIDTH)  # narrower only in a small window, where room is short
+        right_panel.setMaximumWidth(PANEL_WIDTH)
 
         # Inside the net: every block's feature maps and a saliency map for the digit shown, updated with it.
         self.inside = InsideView(self)
@@ -98,14 +105,24 @@ class DrawTab(QWidget):
         pad_layout = QHBoxLayout(pad)
         pad_layout.setContentsMargins(0, 0, 0, 0)
         pad_layout.addLayout(left, 1)
-        pad_layout.addSpacing(12)
+        pad_layout.addSpacing(8)
         pad_layout.addWidget(right_panel)
+        # In a small window (1024 x 640) the inside view scrolls sideways rather than being cut, or widening the
+        # window past the screen.
+        self.inside_scroll = QScrollArea(self, objectName="insideScroll")
+        self.inside_scroll.setWidget(self.inside)
+        self.inside_scroll.setWidgetResizable(True)
+        self.inside_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.inside_scroll.setMinimumWidth(INSIDE_MIN_WIDTH)
+        self.inside.setAutoFillBackground(False)  # the tab's background, as before the scroll area
+        self.inside_scroll.viewport().setAutoFillBackground(False)
         # A splitter, so the inside view can be narrowed, or folded away by dragging its edge to the right.
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter = _PadSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(pad)
-        splitter.addWidget(self.inside)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.addWidget(self.inside_scroll)
+        # Room beyond the minimum goes half to the pad, half to the inside view, whose tiles grow with its width.
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
         splitter.setCollapsible(0, False)
         layout = QHBoxLayout(self)
         layout.addWidget(splitter)
@@ -200,6 +217,21 @@ class DrawTab(QWidget):
         self.shown_index = index
         self.shown = None if self.reading is None or index is None else self.reading.digits[index]
         self.inside.show_input(None if self.shown is None else self.shown.image)
+
+
+class _PadSplitter(QSplitter):
+    """The pad beside the inside view (in its scroll area). When the window narrows, room the pad can spare goes to
+    the inside view first, so that it scrolls sideways only when both are at their minimum (a splitter shares a
+    shortfall by its stretch factors, and would have the inside view scroll while the pad had room left)."""
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        pad, inside = self.sizes()
+        wanted = self.widget(1).widget().minimumSizeHint().width()
+        spare = pad - self.widget(0).minimumSizeHint().width()
+        move = min(spare, wanted - inside)
+        if inside > 0 and move > 0:  # 0: folded away on purpose
+            self.setSizes([pad - move, inside + move])
 
 
 def _action_button(action: QAction, name: str, tooltip: str) -> QPushButton:

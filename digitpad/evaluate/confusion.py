@@ -54,7 +54,11 @@ class ConfusionMatrixView(QWidget):
 
     def cell_rect(self, true_digit: int, predicted: int) -> QRect:
         side = self._cell_side()
-        return QRect(2 * HEADER + predicted * side, 2 * HEADER + true_digit * side, side, side)
+        return QRect(self._left() + 2 * HEADER + predicted * side, 2 * HEADER + true_digit * side, side, side)
+
+    def _left(self) -> int:
+        """Where the matrix starts across: it is square, so in a wide widget it is centred, not left at the edge."""
+        return max(0, (self.width() - 2 * HEADER - 10 * self._cell_side()) // 2)
 
     def _cell_side(self) -> int:
         return max(10, (min(self.width(), self.height()) - 2 * HEADER - 1) // 10)
@@ -63,7 +67,7 @@ class ConfusionMatrixView(QWidget):
         if self.matrix is None or event.button() != Qt.MouseButton.LeftButton:
             return
         side = self._cell_side()
-        x, y = event.position().x() - 2 * HEADER, event.position().y() - 2 * HEADER
+        x, y = event.position().x() - self._left() - 2 * HEADER, event.position().y() - 2 * HEADER
         if 0 <= x < 10 * side and 0 <= y < 10 * side:
             true_digit, predicted = int(y // side), int(x // side)
             self.select(true_digit, predicted)
@@ -77,18 +81,19 @@ class ConfusionMatrixView(QWidget):
         font.setPixelSize(max(9, min(13, side // 3)))
         painter.setFont(font)
         painter.setPen(text)
-        grid = QRect(2 * HEADER, 2 * HEADER, 10 * side, 10 * side)
+        left = self._left()
+        grid = QRect(left + 2 * HEADER, 2 * HEADER, 10 * side, 10 * side)
         painter.drawText(QRect(grid.left(), 0, grid.width(), HEADER), Qt.AlignmentFlag.AlignCenter,
                          "read as (predicted)")
         painter.save()
-        painter.translate(0, grid.bottom())
+        painter.translate(left, grid.bottom())
         painter.rotate(-90)
         painter.drawText(QRect(0, 0, grid.height(), HEADER), Qt.AlignmentFlag.AlignCenter, "true digit")
         painter.restore()
         for digit in range(10):
             painter.drawText(QRect(grid.left() + digit * side, HEADER, side, HEADER), Qt.AlignmentFlag.AlignCenter,
                              str(digit))
-            painter.drawText(QRect(HEADER, grid.top() + digit * side, HEADER, side), Qt.AlignmentFlag.AlignCenter,
+            painter.drawText(QRect(left + HEADER, grid.top() + digit * side, HEADER, side), Qt.AlignmentFlag.AlignCenter,
                              str(digit))
         matrix = self.matrix
         worst = 1 if matrix is None else max(1, int((matrix - np.diag(np.diag(matrix))).max()))

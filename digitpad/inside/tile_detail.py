@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 SIDE = 120
+BOX_WIDTH = SIDE + 24  # the picture and a little room: the inside view fits beside the pad in a 1024-wide window
 
 
 class _Picture(QWidget):
@@ -44,7 +45,9 @@ class EnlargedTile(QWidget):
         layout.addWidget(self.range)
         layout.addStretch(1)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
-        self.setFixedWidth(SIDE + 40)
+        self.setFixedWidth(BOX_WIDTH)
+        # Room for a tile's name and range (six lines at this width) from the start: hovering never moves the rest.
+        self.setMinimumHeight(SIDE + 6 * self.fontMetrics().lineSpacing() + 2 * layout.spacing())
         self.clear("Hover over a tile to enlarge it; click to keep it here.")
 
     def show_tile(self, image: QImage, title: str, low: float, high: float, scale: tuple[float, float],
@@ -63,4 +66,4 @@ class EnlargedTile(QWidget):
         self.range.setText("")
 
     def sizeHint(self) -> QSize:
-        return QSize(SIDE + 40, SIDE + 60)
+        return QSize(BOX_WIDTH, SIDE + 60)

@@ -137,8 +137,9 @@ class InsideView(QWidget):
     def _show_enlarged(self, tile: tuple[int, int] | None = None) -> None:
         tile = tile or self.maps.selected
         if tile is None or self.activations is None:
+            # Never a bare grey box: before anything is drawn it says what will appear in it.
             self.enlarged.clear("Hover over a tile to enlarge it; click to keep it here." if self.activations
-                                else "")
+                                else "Enlarged tile: draw a digit, then hover over a tile of its feature maps.")
             return
         block, channel = tile
         values = self.activations.image if block == 0 else self.activations.maps[block - 1][channel]

@@ -46,7 +46,8 @@ class FinetunePanel(QGroupBox):
         self.progress = QProgressBar(objectName="finetuneProgress")
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
-        self.progress.setFormat("")  # "%p%" once a fine-tune runs
+        self.progress.setFormat("%p%")
+        self.progress.hide()  # shown while a fine-tune runs: an empty bar looked like a text box to type in
         self.hint = QLabel(objectName="finetuneHint")
         self.hint.setWordWrap(True)
         self.status = QLabel(objectName="finetuneStatus")
@@ -89,7 +90,7 @@ class FinetunePanel(QGroupBox):
         self.model_path = None
         self.result.clear()
         self.progress.setRange(0, 0)  # busy until the first phase: reading the set and MNIST
-        self.progress.setFormat("%p%")
+        self.progress.show()
         self.status.setText(f"Reading your samples and MNIST… (starting from {base})")
         self._set_buttons()
 
@@ -108,6 +109,7 @@ class FinetunePanel(QGroupBox):
         self.progress.setRange(0, 1000)
         if result.stopped:
             self.progress.setValue(0)
+            self.progress.hide()
             self.status.setText(f"Stopped after {format_duration(result.seconds)}; nothing was saved.")
             return
         self.progress.setValue(1000)
@@ -129,12 +131,17 @@ class FinetunePanel(QGroupBox):
     def failed(self, message: str) -> None:
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
+        self.progress.hide()
         self.status.setText("The fine-tune did not run to the end; nothing was saved.")
         self.result.setText(f"<b>{html.escape(message)}</b>")
 
     def finished(self) -> None:
         self._running = False
         self._set_buttons()
+
+    def set_builtin_in_use(self, in_use: bool) -> None:
+        """Whether the built-in model answers now: then "Use the built-in model" has nothing to do."""
+        self.resetModel.setEnabled(not in_use)
 
     @property
     def running(self) -> bool:

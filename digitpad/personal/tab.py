@@ -95,6 +95,7 @@ class HandwritingTab(QWidget):
     def set_predictor(self, predictor: Predictor) -> None:
         """The model in use: fine-tunes start from it, and the set's accuracy and mistakes are its."""
         self.predictor = predictor
+        self.panel.set_builtin_in_use(predictor.is_builtin)
         self.set_changed()
 
     @Slot()

@@ -6,7 +6,7 @@ import math
 
 from PySide6.QtCharts import QChart, QChartView, QLineSeries, QLogValueAxis, QValueAxis
 from PySide6.QtCore import QMargins, QPointF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from trainer.config import EpochEnd
@@ -18,6 +18,14 @@ TEST_COLOR = QColor("#e6550d")
 VALIDATION_COLOR = QColor("#31a354")
 RUNNING_COLOR = QColor("#6baed6")
 TARGET_COLOR = QColor("#7f7f7f")
+# What a legend entry takes besides its text (the coloured square and the gaps around it), and the chart's own
+# margins around the legend: measured on Qt 6.8's QtCharts, with room to spare.
+LEGEND_MARKER_ROOM = 26
+LEGEND_MARGINS = 28
+
+ACCURACY_TIP = ("train (augmented): accuracy on the randomly turned, moved and scaled batches it trained on during "
+                "the epoch, so often below test\nvalidation: the part of the training set held out, never trained "
+                "on\ntest: MNIST's 10,000 test images\ndashed: the {target:.1%} target")
 
 
 def _line(name: str, color: QColor, width: float = 2.0, points: bool = True,
@@ -44,7 +52,7 @@ def _chart_view(name: str, title: str) -> tuple[QChartView, QChart]:
     view = QChartView(chart)
     view.setObjectName(name)
     view.setRenderHint(QPainter.Antialiasing)
-    view.setMinimumSize(200, 180)
+    view.setMinimumHeight(230)  # lower, the axes' labels turn to "..."; the width: legend_width()
     return view, chart
 
 
@@ -56,6 +64,14 @@ def _plot(chart: QChart, x_axis, y_axis, series_list: list) -> None:
         chart.addSeries(series)
         series.attachAxis(x_axis)
         series.attachAxis(y_axis)
+
+
+def legend_width(chart: QChart, unlisted: tuple = ()) -> int:
+    """The chart width at which its one-line legend shows every name whole (QtCharts elides them otherwise);
+    `unlisted`: series left out of the legend."""
+    metrics = QFontMetricsF(chart.legend().font())
+    names = [marker.label() for marker in chart.legend().markers() if marker.series() not in unlisted]
+    return math.ceil(sum(metrics.horizontalAdvance(name) + LEGEND_MARKER_ROOM for name in names) + LEGEND_MARGINS)
 
 
 def nice_step(span: float, ticks: int = 6) -> float:
@@ -83,6 +99,9 @@ class TrainingCharts(QWidget):
         super().__init__(parent)
         self.accuracyView, self.accuracyChart = _chart_view("accuracyChart", "Accuracy")
         self.lossView, self.lossChart = _chart_view("lossChart", "Loss")
+        self.accuracyChart.setTitle(f"Accuracy <span style='font-weight:normal'>(dashed: {TARGET_ACCURACY:.1%} "
+                                    f"target)</span>")
+        self.accuracyView.setToolTip(ACCURACY_TIP.format(target=TARGET_ACCURACY))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.accuracyView)
@@ -98,9 +117,11 @@ class TrainingCharts(QWidget):
             for axis in chart.axes():
                 chart.removeAxis(axis)
 
-        self.trainAccuracy = _line("train (augmented batches)", TRAIN_COLOR)
+        # Short names, so that the legend is whole in a chart a third of a 1024-pixel window wide; the tooltip
+        # says what each measures.
+        self.trainAccuracy = _line("train (augmented)", TRAIN_COLOR)
         self.testAccuracy = _line("test", TEST_COLOR)
-        self.validationAccuracy = _line("validation (held out)", VALIDATION_COLOR)
+        self.validationAccuracy = _line("validation", VALIDATION_COLOR)
         self.target = _line(f"{TARGET_ACCURACY:.1%} target", TARGET_COLOR, 1.5, points=False, style=Qt.DashLine)
         self.target.append([QPointF(0, TARGET_ACCURACY * 100), QPointF(epochs, TARGET_ACCURACY * 100)])
         x, y = _epoch_axis(epochs), QValueAxis()
@@ -111,6 +132,7 @@ class TrainingCharts(QWidget):
         y.setTickInterval(2)
         y.setRange(90, 100.4)
         _plot(self.accuracyChart, x, y, [self.target, self.trainAccuracy, self.validationAccuracy, self.testAccuracy])
+        self.accuracyChart.legend().markers(self.target)[0].setVisible(False)  # the title names the dashed line
         self._accuracy_axis = y
 
         self.runningLoss = _line("running batch loss", RUNNING_COLOR, 1.5, points=False)
@@ -124,6 +146,8 @@ class TrainingCharts(QWidget):
         y.setRange(0.01, 10)
         _plot(self.lossChart, x, y, [self.runningLoss, self.trainLoss, self.testLoss])
         self._loss_axis = y
+        self.accuracyView.setMinimumWidth(legend_width(self.accuracyChart, unlisted=(self.target,)))
+        self.lossView.setMinimumWidth(legend_width(self.lossChart))
 
     def add_loss_points(self, points: list[tuple[float, float]]) -> None:
         if points:

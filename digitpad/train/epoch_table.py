@@ -20,7 +20,7 @@ class EpochTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
-        self.setMinimumHeight(90)
+        self.setMinimumHeight(70)  # the header and two rows; it scrolls (a low window gives the charts the room)
         self.horizontalHeaderItem(3).setToolTip("accuracy on the 5,000 training images held out of training")
         self.epochs = 0
 

@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
+)
 
 from trainer.config import EpochEnd, RunStarted
 from trainer.job import JobResult
@@ -51,6 +53,15 @@ class RunPanel(QGroupBox):
         self.result.setTextInteractionFlags(Qt.TextSelectableByMouse)
         # Wrapped text grows downwards, never the window sideways (a long path would otherwise widen it).
         self.result.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.MinimumExpanding)
+        self.result.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        # ... and scrolls past the room the panel has, rather than making the window taller than the screen.
+        result_scroll = QScrollArea(self, objectName="resultScroll")
+        result_scroll.setWidget(self.result)
+        result_scroll.setWidgetResizable(True)
+        result_scroll.setFrameShape(QFrame.NoFrame)
+        result_scroll.setMinimumHeight(2 * self.result.fontMetrics().lineSpacing())
+        self.result.setAutoFillBackground(False)  # the panel's own background: no empty box before a result
+        result_scroll.viewport().setAutoFillBackground(False)
         self.useModel = QPushButton("Use in Draw tab", objectName="useModel", enabled=False)
         self.useModel.setToolTip("make the Draw tab read digits with the model this run produced")
         self.resetModel = QPushButton("Reset to built-in model", objectName="resetModel")
@@ -69,7 +80,7 @@ class RunPanel(QGroupBox):
         layout.addWidget(self.epochProgress)
         layout.addWidget(self.progress)
         layout.addWidget(self.times)
-        layout.addWidget(self.result)
+        layout.addWidget(result_scroll, 1)
         layout.addLayout(model_buttons)
 
         self.model_path: Path | None = None  # the checkpoint "Use in Draw tab" hands over

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit, QSpinBox, QToolButton,
-    QWidget,
+    QCheckBox, QDoubleSpinBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox,
+    QToolButton, QWidget,
 )
 
 from trainer.config import MNIST_TRAIN_SIZE, TrainConfig
 from trainer.data import resolve_data_dir
+
+DATA_DIR_CHARS = 64  # the data folder field shows a path this long whole
 
 
 def _spin_box(name: str, minimum: int, maximum: int, value: int) -> QSpinBox:
@@ -50,10 +52,12 @@ class SettingsForm(QGroupBox):
         self.trainLimit.setToolTip("train on the first N of MNIST's 60,000 training images (all by default); "
                                    "testing always uses all 10,000 test images")
         self.dataDir = QLineEdit(objectName="dataDir")
-        self.dataDir.setMinimumWidth(160)
-        self.dataDir.setPlaceholderText(f"default: {resolve_data_dir(None)}")
-        self.dataDir.setToolTip("the folder that holds MNIST/raw/ (default: $DIGITPAD_DATA, else a per-user "
-                                "cache folder)")
+        # Room for a typical default path whole ("default: C:\Users\...\digitpad\Cache\mnist"), not "default: /ho…".
+        self.dataDir.setMinimumWidth(self.dataDir.fontMetrics().horizontalAdvance("x" * DATA_DIR_CHARS))
+        default = f"default: {resolve_data_dir(None)}"
+        self.dataDir.setPlaceholderText(default)
+        self.dataDir.setToolTip(f"the folder that holds MNIST/raw/ (default: $DIGITPAD_DATA, else a per-user "
+                                f"cache folder)\n{default}")
         self.browse = QToolButton(objectName="browseData", text="…")
         self.browse.setToolTip("choose the folder that holds the MNIST files")
         self.browse.clicked.connect(self.choose_data_folder)
@@ -62,14 +66,21 @@ class SettingsForm(QGroupBox):
         data_row.addWidget(self.dataDir, 1)
         data_row.addWidget(self.browse)
 
-        form = QFormLayout(self)
-        form.addRow("Epochs", self.epochs)
-        form.addRow("Batch size", self.batchSize)
-        form.addRow("Learning rate", self.learningRate)
-        form.addRow("Seed", self.seed)
-        form.addRow("Augmentation", self.augment)
-        form.addRow("Training set", self.trainLimit)
-        form.addRow("Data folder", data_row)
+        # Two columns of short fields and the folder across both: low enough for a 640-pixel-high window, and
+        # wide enough for a whole path.
+        grid = QGridLayout(self)
+        for row, (label, field, label2, field2) in enumerate([
+                ("Epochs", self.epochs, "Training set", self.trainLimit),
+                ("Batch size", self.batchSize, "Seed", self.seed),
+                ("Learning rate", self.learningRate, "Augmentation", self.augment)]):
+            grid.addWidget(QLabel(label), row, 0)
+            grid.addWidget(field, row, 1)
+            grid.addWidget(QLabel(label2), row, 2)
+            grid.addWidget(field2, row, 3)
+        grid.addWidget(QLabel("Data folder"), 3, 0)
+        grid.addLayout(data_row, 3, 1, 1, 3)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
         self.epochs.valueChanged.connect(self.epochsChanged)
         self.dataDir.textChanged.connect(lambda text: self.dataDirChanged.emit(text.strip()))
 

@@ -9,7 +9,7 @@ table, the filter view (the first layer's filters, epoch by epoch) and the worke
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from trainer.config import ConfigError, EpochEnd, RunStarted
 from trainer.job import JobResult
@@ -23,6 +23,15 @@ from .filter_view import FilterView
 from .run_panel import RunPanel
 from .settings import SettingsForm
 from .worker import BatchProgress, TrainWorker
+
+
+class _Content(QWidget):
+    """What the tab's scroll area holds: sized to the room there, scrolled only below its minimum. (A scroll area
+    sizes a widget whose layout has wrapped labels by its preferred height for the width, and would scroll in a
+    window where everything fits.)"""
+
+    def heightForWidth(self, width: int) -> int:
+        return -1
 
 
 class TrainTab(QWidget):
@@ -65,10 +74,22 @@ class TrainTab(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
-        layout = QVBoxLayout(self)
+        content = _Content(self)
+        layout = QVBoxLayout(content)
         layout.addLayout(top)
         layout.addWidget(self.banner)
         layout.addWidget(splitter, 1)
+        # In a low window (1024 x 640, the MNIST banner up) the tab scrolls rather than squeezing the charts
+        # past reading or making the window taller than the screen.
+        scroll = QScrollArea(self, objectName="trainScroll")
+        scroll.setWidget(content)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        content.setAutoFillBackground(False)
+        scroll.viewport().setAutoFillBackground(False)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
         self.settings.epochsChanged.connect(self._on_epochs_changed)
         self.settings.dataDirChanged.connect(self._on_data_dir_changed)
@@ -146,6 +167,10 @@ class TrainTab(QWidget):
     @Slot()
     def use_builtin_model(self) -> None:
         self.modelReady.emit(str(builtin_checkpoint_path()))
+
+    def set_builtin_in_use(self, in_use: bool) -> None:
+        """Whether the window reads with the built-in model now (then there is nothing to reset to)."""
+        self.run_panel.resetModel.setEnabled(not in_use)
 
     def closeEvent(self, event) -> None:  # when the tab is a window of its own
         self.shutdown()
