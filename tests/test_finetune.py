@@ -53,6 +53,7 @@ def test_a_fine_tune_measures_before_and_after_and_saves_what_it_did(fake_dir, p
     assert sorted(path.parent.name for path in result.held_out_paths) == ["1", "4", "7"]
 
     saved = load_checkpoint(tmp_path / "mine.pt")  # the metadata passes the loader's checks
+    assert saved.notes == []  # saved with checksums of its weights and of its metadata, calibration included
     meta = saved.meta
     assert meta["base_model"] == "seed.pt" and meta["personal_set"] == str(personal_dir)
     assert meta["personal_samples"] == 9 and meta["personal_held_out"] == 3
