@@ -27,6 +27,7 @@ import torch
 
 from .config import EpochEnd, TrainConfig
 from .files import check_output_path, replaced_atomically
+from .locks import claim_new_name, remove_if_stale
 from .metadata import FORMAT, FORMAT_VERSION, build_meta, check_meta
 from .model import MODELS, build_model
 
@@ -67,14 +68,10 @@ def checkpoint_filename(model_name: str, accuracy: float | None, when: _dt.datet
 
 def rename_with_accuracy(path: Path, accuracy: float) -> Path:
     """Append the test accuracy to a finished run's checkpoint name (known only at the end), never replacing
-    another file of that name."""
-    final = path.with_name(path.stem + f"-{accuracy * 100:.2f}.pt")
-    counter = 2
-    while final.exists():
-        final = path.with_name(path.stem + f"-{accuracy * 100:.2f}-{counter}.pt")
-        counter += 1
-    path.replace(final)
-    return final
+    another file of that name, nor taking a name another live run is writing (trainer.locks)."""
+    with claim_new_name(path.with_name(path.stem + f"-{accuracy * 100:.2f}.pt"), "rename") as final:
+        path.replace(final.given)
+        return final.given
 
 
 def _requires_meta_digest(version) -> bool:
@@ -139,6 +136,7 @@ def check_output(path: Path, force: bool = False, flag: str = "--out") -> Path:
 
 
 _TEMPORARY = re.compile(r"^\..+\.pt\.(?:(\d+)\.)?[^.]+\.tmp$")
+_LOCK = re.compile(r"^\..+\.pt\.lock$")  # trainer.locks.lock_path
 
 
 def _alive(pid: int) -> bool:
@@ -154,9 +152,11 @@ def _alive(pid: int) -> bool:
 
 
 def remove_stale_temporaries(folder: Path) -> list[Path]:
-    """Delete the temporary files that saves killed half way (kill -9, power loss) left in `folder`.
+    """Delete the temporary files that saves killed half way (kill -9, power loss) left in `folder`, and the lock
+    files of runs killed before they could remove theirs (trainer.locks).
 
-    A temporary file is stale when the process that wrote it is gone, or when it is older than any save takes.
+    A temporary file is stale when the process that wrote it is gone, or when it is older than any save takes;
+    a lock file, when no live run holds its lock.
     """
     removed = []
     try:
@@ -165,6 +165,10 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
         return removed
     now = time.time()
     for entry in entries:
+        if _LOCK.match(entry.name):
+            if remove_if_stale(entry):
+                removed.append(entry)
+            continue
         match = _TEMPORARY.match(entry.name)
         if not match:
             continue
