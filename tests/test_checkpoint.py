@@ -165,12 +165,73 @@ def test_the_shipped_checkpoint_carries_a_checksum_that_catches_damage(tmp_path)
 def test_an_older_checkpoint_without_a_checksum_loads_with_a_note(tmp_path):
     path = save_checkpoint(tmp_path / "a.pt", trained_model(), TrainConfig(), HISTORY)
     payload = torch.load(path, weights_only=True)
-    del payload["weights_sha256"]
+    del payload["weights_sha256"], payload["meta_sha256"]  # neither existed then
     payload["version"] = 1
     payload["meta"].update(best_epoch=1, final_accuracy=0.94)
     torch.save(payload, tmp_path / "old.pt")
     loaded = load_checkpoint(tmp_path / "old.pt")
     assert loaded.notes and "could not be verified" in loaded.notes[0]
+    assert loaded.notes == ["saved by an older digitpad without checksums of its weights and settings, so they "
+                            "could not be verified"]
+
+
+REJECT = {"threshold": 0.9646443128585815, "digit_mass": 0.75, "calibrated_on": "5,000 MNIST digits"}
+
+
+def edited(path, target, edit):
+    """A copy of the checkpoint at `path` with its metadata changed by `edit(meta)`, as a text editor or a script
+    with torch.load/torch.save would leave it: the checksums as they were."""
+    payload = torch.load(path, weights_only=True)
+    edit(payload["meta"])
+    torch.save(payload, target)
+    return target
+
+
+@pytest.mark.parametrize("edit", [
+    lambda meta: meta["reject"].update(threshold=0.10),  # the issue's: a smiley's "3? (69%)" became a sure "3"
+    lambda meta: meta["reject"].update(digit_mass=0.2),
+    lambda meta: meta["normalization"].update(mean=0.2),
+    lambda meta: meta.pop("reject"),
+    lambda meta: meta.update(test_accuracy=0.999),
+], ids=["threshold", "digit mass", "normalization", "calibration removed", "accuracy"])
+def test_metadata_edited_after_saving_is_refused(tmp_path, edit):
+    path = save_checkpoint(tmp_path / "a.pt", trained_model(), TrainConfig(), HISTORY, extra_meta={"reject": REJECT})
+    assert load_checkpoint(path).meta["reject"] == REJECT
+    with pytest.raises(CheckpointError, match="metadata does not match the checksum.*edited or damaged") as error:
+        load_checkpoint(edited(path, tmp_path / "edited.pt", edit))
+    assert str(tmp_path / "edited.pt") in str(error.value)
+
+
+def test_the_shipped_checkpoint_refuses_an_edited_threshold(tmp_path):
+    from digitpad import builtin_checkpoint_path
+
+    payload = torch.load(builtin_checkpoint_path(), weights_only=True)
+    assert len(payload["meta_sha256"]) == 64 and load_checkpoint(builtin_checkpoint_path()).notes == []
+    with pytest.raises(CheckpointError, match="edited or damaged"):
+        load_checkpoint(edited(builtin_checkpoint_path(), tmp_path / "seed.pt",
+                               lambda meta: meta["reject"].update(threshold=0.10)))
+
+
+def test_a_removed_metadata_checksum_is_refused_in_a_file_that_always_had_one(tmp_path):
+    path = save_checkpoint(tmp_path / "a.pt", trained_model(), TrainConfig(), HISTORY, extra_meta={"reject": REJECT})
+    payload = torch.load(path, weights_only=True)
+    payload["meta"]["reject"]["threshold"] = 0.10
+    del payload["meta_sha256"]
+    torch.save(payload, tmp_path / "stripped.pt")
+    with pytest.raises(CheckpointError, match="edited or damaged"):
+        load_checkpoint(tmp_path / "stripped.pt")
+
+
+def test_a_checkpoint_of_the_previous_format_loads_with_a_note_on_its_settings(tmp_path):
+    path = save_checkpoint(tmp_path / "a.pt", trained_model(), TrainConfig(), HISTORY, extra_meta={"reject": REJECT})
+    payload = torch.load(path, weights_only=True)
+    del payload["meta_sha256"]
+    payload["version"] = 2  # as the version before metadata checksums saved it
+    torch.save(payload, tmp_path / "previous.pt")
+    loaded = load_checkpoint(tmp_path / "previous.pt")
+    assert loaded.meta["reject"] == REJECT
+    assert loaded.notes == ["saved by an older digitpad without a checksum of its settings, so they could not be "
+                            "verified"]
 
 
 @pytest.mark.parametrize("key, value", [

@@ -19,7 +19,7 @@ from digitpad.app import MainWindow
 from digitpad.draw.canvas import DrawingCanvas
 from digitpad.draw.confidence import ConfidenceBars
 from digitpad.draw.preview import NetInputPreview
-from trainer.checkpoint import weights_digest
+from trainer.checkpoint import meta_digest, weights_digest
 
 from .drawing import ONE, SEVEN, ZERO, drag, line, move, press, release
 
@@ -257,6 +257,7 @@ def shifted_checkpoint(path):
     payload["state_dict"]["classifier.0.weight"] = torch.roll(weight, 1, dims=0)
     payload["meta"]["test_accuracy"] = 0.1234
     payload["weights_sha256"] = weights_digest(payload["state_dict"])  # a sound file, of another model
+    payload["meta_sha256"] = meta_digest(payload["meta"])
     torch.save(payload, path)
 
 

@@ -15,6 +15,7 @@ from digitpad.reading.personal import PersonalSetError
 from trainer.checkpoint import CheckpointError, load_checkpoint, models_dir, save_checkpoint
 from trainer.config import EpochEnd, TrainConfig
 from trainer.finetune import FinetuneSettings, PhaseStarted, SetRead, run_finetune
+from trainer.model import build_model
 
 from .fake_mnist import write_fake_mnist
 from .personal_samples import write_personal_set
@@ -53,6 +54,7 @@ def test_a_fine_tune_measures_before_and_after_and_saves_what_it_did(fake_dir, p
     assert sorted(path.parent.name for path in result.held_out_paths) == ["1", "4", "7"]
 
     saved = load_checkpoint(tmp_path / "mine.pt")  # the metadata passes the loader's checks
+    assert saved.notes == []  # saved with checksums of its weights and of its metadata, calibration included
     meta = saved.meta
     assert meta["base_model"] == "seed.pt" and meta["personal_set"] == str(personal_dir)
     assert meta["personal_samples"] == 9 and meta["personal_held_out"] == 3
@@ -90,6 +92,21 @@ def test_problems_are_found_before_any_training(fake_dir, tmp_path, monkeypatch,
     with pytest.raises(CheckpointError):
         run_finetune(tmp_path / "notes.md", personal_dir, tmp_path / "out.pt", quick(fake_dir))
     assert not (tmp_path / "out.pt").exists()
+
+
+def test_a_fine_tune_into_a_file_a_training_run_writes_is_refused_before_any_work(fake_dir, tmp_path, monkeypatch,
+                                                                               personal_dir):
+    from trainer.locks import OutputBusy, OutputLock
+
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("MNIST was read although the output is taken")
+    monkeypatch.setattr("trainer.finetune.load_mnist", must_not_load)
+    save_checkpoint(tmp_path / "mine.pt", build_model(), TrainConfig(), [EpochEnd(1, 0.5, 0.9, 0.2, 0.95, 0.01, 3.0)])
+    before = (tmp_path / "mine.pt").read_bytes()
+    with OutputLock(tmp_path / "mine.pt", "training run"):  # the Train tab's run, one epoch saved
+        with pytest.raises(OutputBusy, match="being written by a training run"):
+            run_finetune(builtin_checkpoint_path(), personal_dir, tmp_path / "mine.pt", quick(fake_dir), force=True)
+    assert (tmp_path / "mine.pt").read_bytes() == before
 
 
 def test_a_stopped_fine_tune_saves_nothing(fake_dir, personal_dir, tmp_path):

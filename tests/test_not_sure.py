@@ -12,6 +12,7 @@ from digitpad import builtin_checkpoint_path
 from digitpad.app import main
 from digitpad.reading.reader import NOT_A_DIGIT, SURE, UNSURE, NumberReader, verdict
 from digitpad.reading.render import render
+from trainer.checkpoint import meta_digest
 from trainer.synth.digits import random_digit
 from trainer.synth.nondigits import FAMILIES, random_nondigit
 
@@ -39,6 +40,7 @@ def doubtful_model(tmp_path):
     """The built-in model with a threshold no answer reaches: every digit it reads is 'not sure'."""
     payload = torch.load(builtin_checkpoint_path(), weights_only=True)
     payload["meta"]["reject"] = dict(payload["meta"].get("reject", {}), threshold=0.9999999)
+    payload["meta_sha256"] = meta_digest(payload["meta"])  # a sound file, as if calibrated so
     torch.save(payload, tmp_path / "doubtful.pt")
     return tmp_path / "doubtful.pt"
 
@@ -46,6 +48,17 @@ def doubtful_model(tmp_path):
 def picture_file(path, strokes):
     Image.fromarray((255 - render(strokes, 200, 0.04) * 255).astype(np.uint8)).save(path)
     return path
+
+
+def test_a_threshold_edited_in_the_file_is_refused_not_obeyed(tmp_path, capsys):
+    """The issue's case: the stored threshold lowered by hand turned a smiley's "3? (69%)" into a sure "3"."""
+    payload = torch.load(builtin_checkpoint_path(), weights_only=True)
+    payload["meta"]["reject"]["threshold"] = 0.10
+    torch.save(payload, tmp_path / "edited.pt")
+    seven = picture_file(tmp_path / "seven.png", random_digit(7, np.random.default_rng(3), size=0.6))
+    assert main(["predict", "--model", str(tmp_path / "edited.pt"), str(seven)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "edited.pt" in captured.err and "edited or damaged" in captured.err
 
 
 def test_predict_prints_a_question_mark_when_not_sure_and_exits_zero(tmp_path, doubtful_model, capsys):

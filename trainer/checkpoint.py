@@ -1,16 +1,19 @@
-"""Checkpoint files: the weights, a checksum of them, and the metadata that says what they are (metadata.py).
+"""Checkpoint files: the weights, the metadata that says what they are (metadata.py), and a checksum of each.
 
 Saved atomically (a temporary file renamed over the target), so a run killed while saving leaves the previous
 checkpoint intact; temporary files of runs that died mid-save are cleaned up by the next save in that folder.
 Loaded with `weights_only=True`: a file that tries to unpickle arbitrary objects (a crafted pickle) is refused
-before any of its code can run. The checksum catches weights damaged on disk or in a copy, which would
-otherwise load and answer wrongly without a word.
+before any of its code can run. The checksums catch weights or metadata damaged on disk or in a copy, or
+metadata edited by hand, which would otherwise load and answer wrongly without a word: the metadata holds the
+"not sure" threshold, the normalization and the architecture's name, each of which changes what a reading says.
+They are plain SHA-256, not a signature: they stop accidents and naive edits, not a forger who recomputes them.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import json
 import os
 import pickle
 import re
@@ -24,6 +27,7 @@ import torch
 
 from .config import EpochEnd, TrainConfig
 from .files import check_output_path, replaced_atomically
+from .locks import claim_new_name, remove_if_stale
 from .metadata import FORMAT, FORMAT_VERSION, build_meta, check_meta
 from .model import MODELS, build_model
 
@@ -64,14 +68,15 @@ def checkpoint_filename(model_name: str, accuracy: float | None, when: _dt.datet
 
 def rename_with_accuracy(path: Path, accuracy: float) -> Path:
     """Append the test accuracy to a finished run's checkpoint name (known only at the end), never replacing
-    another file of that name."""
-    final = path.with_name(path.stem + f"-{accuracy * 100:.2f}.pt")
-    counter = 2
-    while final.exists():
-        final = path.with_name(path.stem + f"-{accuracy * 100:.2f}-{counter}.pt")
-        counter += 1
-    path.replace(final)
-    return final
+    another file of that name, nor taking a name another live run is writing (trainer.locks)."""
+    with claim_new_name(path.with_name(path.stem + f"-{accuracy * 100:.2f}.pt"), "rename") as final:
+        path.replace(final.given)
+        return final.given
+
+
+def _requires_meta_digest(version) -> bool:
+    """Files of format 3 on were all saved with a metadata checksum: one without it had it removed."""
+    return isinstance(version, int) and not isinstance(version, bool) and version >= 3
 
 
 def finite_state(state: dict) -> bool:
@@ -88,6 +93,21 @@ def weights_digest(state: dict) -> str:
         digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
         digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()
+
+
+def meta_digest(meta: dict) -> str:
+    """SHA-256 over the whole metadata as canonical JSON (sorted keys, no spaces). The whole of it, not a chosen
+    few fields: every field a later version reads to answer (as "reject" and "normalization" came to be) is then
+    covered without anyone having to remember to add it. TypeError for metadata JSON cannot hold."""
+    text = json.dumps(meta, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def _meta_matches(meta: dict, digest) -> bool:
+    try:
+        return isinstance(digest, str) and meta_digest(meta) == digest
+    except (TypeError, ValueError):  # keys of mixed types, objects JSON has no word for: not what we saved
+        return False
 
 
 def _read(path: Path) -> object:
@@ -116,6 +136,7 @@ def check_output(path: Path, force: bool = False, flag: str = "--out") -> Path:
 
 
 _TEMPORARY = re.compile(r"^\..+\.pt\.(?:(\d+)\.)?[^.]+\.tmp$")
+_LOCK = re.compile(r"^\..+\.pt\.lock$")  # trainer.locks.lock_path
 
 
 def _alive(pid: int) -> bool:
@@ -131,9 +152,11 @@ def _alive(pid: int) -> bool:
 
 
 def remove_stale_temporaries(folder: Path) -> list[Path]:
-    """Delete the temporary files that saves killed half way (kill -9, power loss) left in `folder`.
+    """Delete the temporary files that saves killed half way (kill -9, power loss) left in `folder`, and the lock
+    files of runs killed before they could remove theirs (trainer.locks).
 
-    A temporary file is stale when the process that wrote it is gone, or when it is older than any save takes.
+    A temporary file is stale when the process that wrote it is gone, or when it is older than any save takes;
+    a lock file, when no live run holds its lock.
     """
     removed = []
     try:
@@ -142,6 +165,10 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
         return removed
     now = time.time()
     for entry in entries:
+        if _LOCK.match(entry.name):
+            if remove_if_stale(entry):
+                removed.append(entry)
+            continue
         match = _TEMPORARY.match(entry.name)
         if not match:
             continue
@@ -163,8 +190,9 @@ def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, config: Tra
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
     if not finite_state(state):  # a diverged model answers "0, nan%" to everything: never worth keeping
         raise ValueError(f"not saving {path}: the model's weights are not finite numbers (NaN or infinity)")
-    payload = {"format": FORMAT, "version": FORMAT_VERSION, "meta": build_meta(model, config, history, extra_meta),
-               "state_dict": state, "weights_sha256": weights_digest(state)}
+    meta = build_meta(model, config, history, extra_meta)
+    payload = {"format": FORMAT, "version": FORMAT_VERSION, "meta": meta, "state_dict": state,
+               "weights_sha256": weights_digest(state), "meta_sha256": meta_digest(meta)}
     # The process id in the name tells a later save whether the writer is still alive (see above).
     with replaced_atomically(path, tag=f"{os.getpid()}.") as temporary, open(temporary, "wb") as file:
         torch.save(payload, file)
@@ -210,11 +238,23 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     if name not in MODELS:
         raise CheckpointError(f"{path} holds a model named {name!r}, which this version of digitpad does not know "
                               f"(known: {', '.join(sorted(MODELS))}).")
-    notes = []
+    # Checked before the weights: an edited "model" would otherwise be reported as weights of another shape.
+    unverified = []
+    if "meta_sha256" not in payload and not _requires_meta_digest(payload.get("version")):
+        unverified.append("settings")
+    elif not _meta_matches(meta, payload.get("meta_sha256")):
+        raise CheckpointError(
+            f"{path} was refused: its metadata does not match the checksum saved with it, so its settings (the "
+            f"\"not sure\" threshold, the normalization, the model's name...) were edited or damaged and would "
+            f"make it answer wrongly. Use another copy, or train again; to change a setting, train or fine-tune "
+            f"with it rather than editing the file.")
     digest = payload.get("weights_sha256")
     if digest is None:
-        notes.append("saved by an older digitpad without a checksum, so its weights could not be verified")
-    elif not all(isinstance(t, torch.Tensor) for t in state.values()) or weights_digest(state) != digest:
+        unverified.insert(0, "weights")
+    notes = [f"saved by an older digitpad without {'checksums' if len(unverified) > 1 else 'a checksum'} of its "
+             f"{' and '.join(unverified)}, so they could not be verified"] if unverified else []
+    if digest is not None and (not all(isinstance(t, torch.Tensor) for t in state.values())
+                               or weights_digest(state) != digest):
         raise CheckpointError(f"{path} is damaged: its weights no longer match the checksum saved with them (a "
                               f"bad disk, copy or download changed them). Use another copy, or train again.")
     model = build_model(name)

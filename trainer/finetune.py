@@ -31,6 +31,7 @@ from .engine import train
 from .evaluation import Stopped, evaluate
 from .reject import calibrate
 from .finetune_data import PersonalSplits, mix, personal_splits, read_personal
+from .locks import held_output
 
 
 @dataclass
@@ -116,10 +117,10 @@ def run_finetune(base: str | Path, personal: str | Path | None = None, out: str 
     """Fine-tune the checkpoint `base` on the personal set in `personal` (see resolve_personal_dir) and save it to
     `out` (or a new file in the per-user models folder, named with its MNIST test accuracy).
 
-    Raises CheckpointError, ConfigError, PersonalSetError, DataError or ValueError (bad device, `out`), each
-    with a message for the person, before any training; a stop is not an error (`stopped` in the result).
-    `personal_option` names how `personal` was given (the command's "--personal"), for the message when it is
-    a file rather than a folder.
+    Raises CheckpointError, ConfigError, PersonalSetError, DataError or ValueError (bad device, `out`, or `out`
+    being written by another run: trainer.locks.OutputBusy), each with a message for the person, before any
+    training; a stop is not an error (`stopped` in the result). `personal_option` names how `personal` was given
+    (the command's "--personal"), for the message when it is a file rather than a folder.
     """
     settings = (settings or FinetuneSettings()).check()
     emit = on_event or (lambda event: None)
@@ -138,7 +139,17 @@ def run_finetune(base: str | Path, personal: str | Path | None = None, out: str 
     problem = readiness_problem(data.counts(), folder)
     if problem:
         raise PersonalSetError(problem)
-    path = check_output(Path(out) if out else default_finetune_path(checkpoint.name), force=force)
+    # Held until the final save and rename: another run writing the same file is refused before any work.
+    with held_output(out, default_finetune_path(checkpoint.name), "fine-tuning run") as path:
+        path = check_output(path, force=force)
+        return _fine_tune_into(path, out is None, checkpoint, base, folder, data, result, settings, on_event, stop,
+                               download, post_train, started)
+
+
+def _fine_tune_into(path: Path, rename: bool, checkpoint, base: Path, folder: Path, data, result: FinetuneResult,
+                    settings: FinetuneSettings, on_event, stop: threading.Event, download: bool, post_train,
+                    started: float) -> FinetuneResult:
+    emit = on_event or (lambda event: None)
     train_split, test_split = load_mnist(settings.data_dir, download=download)
     # The images training held out stay out of the mix: the new model's "not sure" is calibrated on them.
     train_split, validation = split_validation(train_split, TrainConfig().validation_images)
@@ -180,7 +191,7 @@ def run_finetune(base: str | Path, personal: str | Path | None = None, out: str 
     # The one call on the final model before it is saved (post_train above); what it returns is saved with it.
     meta.update(post_train(final.model, splits, validation))
     save_checkpoint(path, final.model, config, final.history, extra_meta=meta)
-    result.checkpoint = path if out else rename_with_accuracy(path, result.mnist_accuracy)
+    result.checkpoint = rename_with_accuracy(path, result.mnist_accuracy) if rename else path
     result.model = final.model
     result.seconds = time.perf_counter() - started
     return result

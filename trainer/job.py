@@ -21,6 +21,7 @@ from .config import EpochEnd, Event, TrainConfig
 from .data import load_mnist, split_validation
 from .devices import pick_device
 from .engine import train
+from .locks import held_output
 from .reject import calibrate
 
 @dataclass
@@ -50,14 +51,20 @@ def run_job(config: TrainConfig, out: str | Path | None = None, on_event: Callab
     """Train as `config` says and save to `out` (or a new file in the per-user models folder).
     `on_epoch_model(epoch, model)` goes to the engine's `train` (see there): the model after each epoch.
 
-    Raises ConfigError, ValueError (bad device, `out` not writable or in the way), DataError and the engine's
-    Diverged, each with a message for the person; a stop is not an error (`stopped` in the result).
+    Raises ConfigError, ValueError (bad device; `out` not writable, in the way, or being written by another run:
+    trainer.locks.OutputBusy), DataError and the engine's Diverged, each with a message for the person; a stop
+    is not an error (`stopped` in the result).
     """
     config.check()
     pick_device(config.device)  # an absent GPU fails now, not after the data is loaded
-    path = check_output(Path(out) if out else default_checkpoint_path(config), force=force)
-    stop = stop or threading.Event()
+    # Held until the final save and rename: another run writing the same file is refused before any work.
+    with held_output(out, default_checkpoint_path(config), "training run") as path:
+        path = check_output(path, force=force)
+        return _train_into(path, out is None, config, on_event, stop or threading.Event(), download, on_epoch_model)
 
+
+def _train_into(path: Path, rename: bool, config: TrainConfig, on_event, stop: threading.Event, download: bool,
+                on_epoch_model) -> JobResult:
     started = time.perf_counter()
     train_split, test_split = load_mnist(config.data_dir, download=download)
     train_split, validation = split_validation(train_split, config.validation_images)
@@ -75,7 +82,7 @@ def run_job(config: TrainConfig, out: str | Path | None = None, on_event: Callab
         reject = calibrate(result.model, validation)
         save_checkpoint(checkpoint, result.model, config, result.history, extra_meta={"reject": reject})
         result.reject = reject
-    if checkpoint is not None and out is None:
+    if checkpoint is not None and rename:
         checkpoint = rename_with_accuracy(checkpoint, result.final.test_accuracy)
     return JobResult(result.history, result.stopped, result.seconds, load_seconds, len(train_split), checkpoint,
                      result.model, result.reject)

@@ -19,8 +19,9 @@ from .data import MNIST_MEAN, MNIST_STD
 from .model import count_parameters
 
 FORMAT = "digitpad-checkpoint"
-# 1: the weights were the epoch with the best test accuracy; 2: the run's final weights (EMA when on).
-FORMAT_VERSION = 2
+# 1: the weights were the epoch with the best test accuracy; 2: the run's final weights (EMA when on);
+# 3: as 2, and the metadata always carries a checksum (checkpoint.meta_digest).
+FORMAT_VERSION = 3
 
 
 def _versions() -> dict:

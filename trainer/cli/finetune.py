@@ -33,7 +33,8 @@ def add_parser(commands) -> None:
     parser.add_argument("--out", help=f"checkpoint path (default: {models_dir()}/MODEL-personal-DATE-ACCURACY.pt);"
                                       f" an existing file is never replaced without --force")
     parser.add_argument("--force", action="store_true",
-                        help="let --out replace an existing digitpad checkpoint (never any other kind of file)")
+                        help="let --out replace an existing digitpad checkpoint (never any other kind of file, "
+                             "nor one another run is still writing)")
     parser.add_argument("--epochs", type=int, default=defaults.epochs, help="default: %(default)s")
     parser.add_argument("--lr", type=float, default=defaults.lr,
                         help="peak learning rate of the one-cycle schedule (default: %(default)s)")

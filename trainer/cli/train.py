@@ -56,7 +56,8 @@ def add_parser(commands) -> None:
     parser.add_argument("--out", help=f"checkpoint path (default: {models_dir()}/MODEL-DATE-ACCURACY.pt); an "
                                       f"existing file is never replaced without --force")
     parser.add_argument("--force", action="store_true",
-                        help="let --out replace an existing digitpad checkpoint (never any other kind of file)")
+                        help="let --out replace an existing digitpad checkpoint (never any other kind of file, "
+                             "nor one another run is still writing)")
     parser.add_argument("--train-limit", type=int, metavar="N", help="train on the first N training images only")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: %(default)s)")
     parser.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
