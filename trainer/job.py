@@ -20,6 +20,7 @@ from .checkpoint import check_output, checkpoint_filename, models_dir, rename_wi
 from .config import EpochEnd, Event, TrainConfig
 from .data import load_mnist, split_validation
 from .devices import pick_device
+from .digit_pool import with_extra_digits
 from .engine import train
 from .locks import held_output
 from .reject import calibrate
@@ -70,6 +71,8 @@ def _train_into(path: Path, rename: bool, config: TrainConfig, on_event, stop: t
     train_split, validation = split_validation(train_split, config.validation_images)
     if config.train_limit is not None:
         train_split = train_split.head(config.train_limit)
+    # Typeset and drawn digits beside MNIST's (trainer/digit_pool.py), so the net is sure of more than MNIST's hands.
+    train_split = with_extra_digits(train_split, config.extra_digits, config.seed)
     load_seconds = time.perf_counter() - started
     if stop.is_set():
         return JobResult(stopped=True, load_seconds=load_seconds, train_images=len(train_split))

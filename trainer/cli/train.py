@@ -49,6 +49,10 @@ def add_parser(commands) -> None:
     parser.add_argument("--outlier-weight", type=float, default=defaults.outlier_weight, help="default: %(default)s")
     parser.add_argument("--outlier-start", type=int, default=defaults.outlier_start, metavar="EPOCH",
                         help="the first epoch with outliers (default: %(default)s)")
+    parser.add_argument("--extra-digits", type=float, default=defaults.extra_digits, metavar="SHARE",
+                        help="typeset and drawn digits added to the training images, as a share of them, so that "
+                             "the net is sure of more kinds of digit than MNIST's (0 turns it off; "
+                             "default: %(default)s)")
     parser.add_argument("--validation-images", type=int, default=defaults.validation_images, metavar="N",
                         help="training images held out to check each epoch and calibrate 'not sure' "
                              "(default: %(default)s)")
@@ -73,6 +77,7 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         plain_final_epochs=args.plain_final_epochs, label_smoothing=args.label_smoothing,
         ema_decay=args.ema_decay, dropout=args.dropout, thicken=args.thicken, elastic=args.elastic,
         outlier_batch=args.outlier_batch, outlier_weight=args.outlier_weight, outlier_start=args.outlier_start,
+        extra_digits=args.extra_digits,
         validation_images=args.validation_images, train_limit=args.train_limit, device=args.device,
         precision=args.precision, data_dir=args.data_dir).check()
 
