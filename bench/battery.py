@@ -4,7 +4,7 @@ Each kind is built from a fixed seed of its own, from data the reading may be ch
 training digits (trainer.data.split_validation, the images every run holds out; never the test set) and
 synthetic handwriting (trainer.synth). The pictures are made by trainer.synth.pictures (the photo bench's lights
 among them), stored as a picture file stores them (8 bits; colour read to grey as Pillow reads it, by
-digitpad.reading.images.to_grayscale) and read by Predictor.read_picture, the path `digitpad predict` takes;
+trainer.ink.images.to_grayscale) and read by Predictor.read_picture, the path `digitpad predict` takes;
 canvas drawings are read as the pad reads strokes. Prints a table, per kind: the share read right, read right
 and sure, and of those read right the share flagged (not sure). Blank pages have no digit to read: right is
 "no ink" or "not a digit", never a number.
@@ -32,12 +32,12 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-import digitpad.reading.preprocess as preprocess
+import trainer.ink.preprocess as preprocess
 from digitpad import builtin_checkpoint_path
-from digitpad.reading.images import to_grayscale
 from digitpad.reading.predictor import Predictor
-from digitpad.reading.render import render
 from trainer.devices import cpu_capability
+from trainer.ink.images import to_grayscale
+from trainer.ink.render import render
 from trainer.synth import pictures
 from trainer.synth.digits import STYLES, random_digit
 
@@ -187,8 +187,8 @@ CANVAS_PENS = (0.015, 0.03, 0.05, 0.08)
 
 def held_out_digits(data_dir: str | None) -> tuple[np.ndarray, np.ndarray] | None:
     """The 5,000 MNIST training digits every run holds out (28x28 float, labels), or None without MNIST."""
-    from trainer.data import DataError, ensure_data, read_split, split_validation
     from trainer.config import TrainConfig
+    from trainer.data import DataError, ensure_data, read_split, split_validation
 
     try:
         root = ensure_data(data_dir, download=False)

@@ -20,11 +20,11 @@ import time
 
 import numpy as np
 
-import digitpad.reading.preprocess as preprocess
+import trainer.ink.preprocess as preprocess
 from digitpad import builtin_checkpoint_path
 from digitpad.reading.predictor import Predictor
-from digitpad.reading.render import render
 from trainer.devices import cpu_capability
+from trainer.ink.render import render
 from trainer.synth.digits import random_digit
 from trainer.synth.pictures import LIGHTS, light_grid, photograph
 

@@ -17,8 +17,8 @@ import numpy as np
 
 from digitpad import builtin_checkpoint_path
 from digitpad.reading.predictor import Predictor
-from digitpad.reading.render import render
 from trainer.devices import cpu_capability
+from trainer.ink.render import render
 from trainer.synth.digits import ASPECT, random_digit
 
 PEN = 0.045  # the canvas's default pen

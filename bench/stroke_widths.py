@@ -1,4 +1,4 @@
-"""Stroke widths of MNIST's digits, as digitpad.reading.strokes measures them: the figures its constants hold.
+"""Stroke widths of MNIST's digits, as trainer.ink.strokes measures them: the figures its constants hold.
 
     python bench/stroke_widths.py --data-dir ../shared/mnist [--digits 20000]
 """
@@ -7,9 +7,9 @@ import argparse
 
 import numpy as np
 
-from digitpad.reading.preprocess import NOISE_FLOOR, crop_to_ink
-from digitpad.reading.strokes import WORK_SIZE, stroke_width, to_work_size
 from trainer.data import load_mnist
+from trainer.ink.preprocess import NOISE_FLOOR, crop_to_ink
+from trainer.ink.strokes import WORK_SIZE, stroke_width, to_work_size
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--data-dir")

@@ -7,12 +7,13 @@ import sys
 
 from trainer import jsonsafe
 from trainer.checkpoint import CheckpointError
+from trainer.ink.images import ImageError, load_image
 from trainer.text import printable
+from trainer.verdicts import NOT_A_DIGIT, SURE, UNSURE
 
 from . import builtin_checkpoint_path
-from .reading.images import ImageError, load_image
 from .reading.predictor import Predictor
-from .reading.reader import NOT_A_DIGIT, SURE, UNSURE, Reading
+from .reading.reader import Reading
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSi
 
 from trainer.checkpoint import CheckpointError, models_dir
 from trainer.export import missing_extra_message, missing_modules
+from trainer.ink.images import ImageError, load_image
+from trainer.personal_set import PersonalSet, PersonalSetError
 
 from . import asset_path, builtin_checkpoint_path
 from .draw.tab import DrawTab
@@ -21,8 +23,6 @@ from .export_worker import ExportWorker
 from .personal.collector import SampleCollector
 from .personal.notice import SaveNotice
 from .personal.tab import HandwritingTab
-from .reading.images import ImageError, load_image
-from .reading.personal import PersonalSet, PersonalSetError
 from .reading.predictor import Predictor
 from .train.tab import TrainTab
 

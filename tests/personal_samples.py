@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.reading.personal import PersonalSet
+from trainer.personal_set import PersonalSet
 
 
 def drawn_digit(digit: int, rng: np.random.Generator, size: int = 280) -> np.ndarray:

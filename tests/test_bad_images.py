@@ -9,7 +9,7 @@ from PIL import Image
 
 from digitpad import builtin_checkpoint_path
 from digitpad.app import main
-from digitpad.reading.images import ImageError, load_image
+from trainer.ink.images import ImageError, load_image
 from trainer.text import printable
 
 
@@ -34,7 +34,7 @@ def test_reading_a_bomb_stays_within_a_few_hundred_megabytes(tmp_path):
     Image.new("RGB", (5500, 5500), "white").save(bomb)  # 91 MB decoded: accepted, then reduced
     # VmHWM, the peak resident memory of this process's own address space: unlike ru_maxrss it does not
     # inherit the (large) test process's figure across fork and exec.
-    probe = ("import sys; from digitpad.reading.images import load_image; load_image(sys.argv[1]); "
+    probe = ("import sys; from trainer.ink.images import load_image; load_image(sys.argv[1]); "
              "print(next(int(l.split()[1]) // 1024 for l in open('/proc/self/status') if l.startswith('VmHWM')))")
     result = subprocess.run([sys.executable, "-c", probe, str(bomb)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -211,7 +211,7 @@ def test_closing_the_window_mid_evaluation_stops_and_joins_the_worker(window, qt
 def test_the_evaluate_tab_runs_on_my_handwriting_too(window, qtbot, tmp_path, monkeypatch):
     from PIL import Image
 
-    from digitpad.reading.render import render
+    from trainer.ink.render import render
     from trainer.synth.digits import random_digit
 
     tab = window.evaluate_tab

@@ -11,11 +11,11 @@ import pytest
 import torch
 
 from digitpad import builtin_checkpoint_path
-from digitpad.reading.personal import PersonalSetError
 from trainer.checkpoint import CheckpointError, load_checkpoint, models_dir, save_checkpoint
 from trainer.config import EpochEnd, TrainConfig
 from trainer.finetune import FinetuneSettings, PhaseStarted, SetRead, run_finetune
 from trainer.model import build_model
+from trainer.personal_set import PersonalSetError
 
 from .fake_mnist import write_fake_mnist
 from .personal_samples import write_personal_set

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QLabel, QListWidget, QPushButton
 
 from digitpad import builtin_checkpoint_path
 from digitpad.draw.canvas import DrawingCanvas
-from digitpad.reading.personal import PersonalSet
 from trainer.checkpoint import load_checkpoint, models_dir
+from trainer.personal_set import PersonalSet
 
 from .drawing import ONE, SEVEN, drag, line
 from .fake_mnist import write_fake_mnist
@@ -90,7 +90,7 @@ def test_a_saved_drawing_reads_back_as_the_live_pad_read_it(window, personal_dir
 
 def test_a_drawing_the_pad_reads_as_two_pieces_is_saved_as_one_digit_redrawn_as_the_pad_redraws(window,
                                                                                                personal_dir):
-    from digitpad.reading.reader import drawing_field
+    from trainer.ink.redraw import drawing_field
 
     canvas = window.findChild(DrawingCanvas, "canvas")
     for stroke in [line((0.1, 0.5), (0.3, 0.5)), line((0.55, 0.25), (0.6, 0.85))]:  # a dash, then a 1
@@ -106,7 +106,7 @@ def test_a_drawing_the_pad_reads_as_two_pieces_is_saved_as_one_digit_redrawn_as_
 
 
 def test_samples_saved_before_are_still_read_through_preprocess(personal_dir):
-    from digitpad.reading.preprocess import preprocess
+    from trainer.ink.preprocess import preprocess
 
     grey = np.zeros((200, 200), np.float32)
     grey[40:160, 95:105] = 1  # a 1, light on dark, as the canvas used to save it

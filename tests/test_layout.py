@@ -111,11 +111,20 @@ def test_the_trainer_never_imports_qt():
             assert "PySide6" not in third_party_imports(path), name
 
 
-def test_the_reading_pipeline_before_the_net_needs_neither_qt_nor_torch():
-    pure = [name for name in modules() if name.startswith("digitpad.reading.") and name != "digitpad.reading.predictor"]
-    assert pure
+PURE = ("trainer.ink.", "trainer.verdicts", "trainer.personal_set", "digitpad.reading.reader")
+
+
+def test_the_ink_pipeline_and_the_reader_need_neither_qt_nor_torch():
+    pure = [name for name in modules() if name.startswith(PURE)]
+    assert len(pure) >= 9
     for name in pure:
         assert not {"PySide6", "torch"} & third_party_imports(modules()[name]), name
+
+
+def test_the_trainer_never_imports_the_app():
+    for name, path in modules().items():
+        if name.startswith("trainer"):
+            assert not any(target.startswith("digitpad") for target in imports_of(name, path, modules())), name
 
 
 def test_every_package_is_installed_by_a_plain_pip_install():

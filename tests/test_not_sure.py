@@ -10,11 +10,12 @@ from PySide6.QtWidgets import QLabel
 
 from digitpad import builtin_checkpoint_path
 from digitpad.app import main
-from digitpad.reading.reader import NOT_A_DIGIT, SURE, UNSURE, NumberReader, verdict
-from digitpad.reading.render import render
+from digitpad.reading.reader import NumberReader
 from trainer.checkpoint import meta_digest
+from trainer.ink.render import render
 from trainer.synth.digits import random_digit
 from trainer.synth.nondigits import FAMILIES, random_nondigit
+from trainer.verdicts import NOT_A_DIGIT, SURE, UNSURE, verdict
 
 from .drawing import drag
 

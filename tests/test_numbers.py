@@ -9,8 +9,8 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel
 
 from digitpad.app import main
-from digitpad.reading.render import render
-from digitpad.reading.segment import find_digits
+from trainer.ink.render import render
+from trainer.ink.segment import find_digits
 from trainer.synth.digits import ASPECT, random_digit
 
 from .drawing import drag

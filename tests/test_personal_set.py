@@ -6,13 +6,17 @@ import pytest
 import torch
 from PIL import Image
 
-from digitpad.reading import personal as personal_module
-from digitpad.reading.personal import (
-    PersonalSet, PersonalSetError, readiness_problem, resolve_personal_dir, sample_picture,
-)
-from digitpad.reading.preprocess import preprocess
+from trainer import personal_set as personal_module
 from trainer.data import MnistSplit
 from trainer.finetune_data import hold_out, mix, personal_splits
+from trainer.ink.preprocess import preprocess
+from trainer.personal_set import (
+    PersonalSet,
+    PersonalSetError,
+    readiness_problem,
+    resolve_personal_dir,
+    sample_picture,
+)
 
 from .personal_samples import drawn_digit, write_personal_set
 
@@ -150,8 +154,8 @@ def test_reading_one_digit_keeps_what_was_read_of_the_others(tmp_path, monkeypat
     personal = write_personal_set(tmp_path, per_digit=2, digits=[1, 2])
     personal.load()
     reads = []
-    read = personal_module._read_sample
-    monkeypatch.setattr(personal_module, "_read_sample", lambda path, key: reads.append(path) or read(path, key))
+    read = personal_module.read_sample
+    monkeypatch.setattr(personal_module, "read_sample", lambda path, key: reads.append(path) or read(path, key))
     personal.add(1, drawn_digit(1, np.random.default_rng(9)))
     assert personal.load(digits=[1]).counts()[1] == 3 and len(reads) == 1  # only the new file
     assert len(personal.load()) == 5 and len(reads) == 1                    # the 2s were not read again

@@ -113,7 +113,7 @@ def test_digits_that_fill_their_picture_read_as_with_one_background_level(predic
     """Tight crops are mostly ink, too little paper to measure the light by: MNIST test digits cropped to their
     ink and enlarged (64 px high with 4 px of margin, or 200 px high with 8) read as they do with one background
     level for the whole picture."""
-    import digitpad.reading.preprocess as preprocess
+    import trainer.ink.preprocess as preprocess
 
     _, test = mnist
     pictures = []

@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad.reading.images import ImageError, load_image
-from digitpad.reading.preprocess import preprocess
-
+from trainer.ink.images import ImageError, load_image
+from trainer.ink.preprocess import preprocess
 from trainer.synth.pictures import low_resolution
 
 from .photos import UNEVEN_LIGHT, under
@@ -89,7 +88,7 @@ def test_faint_background_noise_is_ignored():
 def test_paper_in_the_shade_is_not_taken_for_ink(light, pen):
     from scipy.ndimage import binary_dilation
 
-    from digitpad.reading.preprocess import ink_layer
+    from trainer.ink.preprocess import ink_layer
 
     strokes = canvas_with([(50, 60, 250, 60 + pen), (250 - pen, 60, 250, 200)], ink=30, background=235) < 128
     paper = np.where(strokes, 30, 235).astype(np.uint8)
@@ -100,7 +99,7 @@ def test_paper_in_the_shade_is_not_taken_for_ink(light, pen):
 
 @pytest.mark.parametrize("light", UNEVEN_LIGHT.values(), ids=UNEVEN_LIGHT)
 def test_a_small_digit_on_a_big_page_in_the_shade_is_read_without_the_shade(light):
-    from digitpad.reading.preprocess import ink_layer
+    from trainer.ink.preprocess import ink_layer
 
     page = np.full((600, 600), 235, np.uint8)
     page[100:120, 150:154] = 30  # a stroke 20 px long: 0.02% of the picture
@@ -123,7 +122,7 @@ def test_preprocessing_needs_no_torch_and_no_qt():
     import subprocess
     import sys
 
-    probe = ("import sys, numpy; import digitpad.reading.preprocess, digitpad.reading.images; "
+    probe = ("import sys, numpy; import trainer.ink.preprocess, trainer.ink.images; "
              "assert not {'torch', 'PySide6'} & set(sys.modules), sorted(sys.modules)")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-500:]
@@ -164,8 +163,8 @@ def test_a_picture_without_ink_gives_nothing(picture):
 def test_the_soft_edges_of_a_low_resolution_scan_enlarged_are_not_taken_for_shade(pixels):
     # A digit scanned at 8 pixels and enlarged: each of its pixels spans two of the blocks the paper is measured
     # in, so the grey ones at the ink's edge look like shaded paper. The paper is evenly lit: one level for it.
-    from digitpad.reading.preprocess import as_unit_floats, paper_level
-    from digitpad.reading.render import render
+    from trainer.ink.preprocess import as_unit_floats, paper_level
+    from trainer.ink.render import render
     from trainer.synth.digits import random_digit
 
     rng = np.random.default_rng(3)
@@ -198,7 +197,7 @@ def test_mnist_digits_come_back_as_they_are(mnist):
 
 
 def test_a_hairline_is_widened_to_mnists_range_and_a_bold_stroke_is_left_as_drawn():
-    from digitpad.reading.strokes import THINNEST, WIDENED_TO, WORK_SIZE, normalize_width, stroke_width
+    from trainer.ink.strokes import THINNEST, WIDENED_TO, WORK_SIZE, normalize_width, stroke_width
 
     def letter_l(pen: int) -> np.ndarray:
         work = np.zeros((WORK_SIZE, WORK_SIZE // 2), np.float32)

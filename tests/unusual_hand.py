@@ -85,7 +85,7 @@ def draw(canvas, digit: int, rng: np.random.Generator) -> None:
 
 def write_set(canvas, folder: Path, per_digit: int, seed: int, digits=range(10)):
     """Draw `per_digit` samples of each digit on `canvas` and save them as a personal set in `folder`."""
-    from digitpad.reading.personal import PersonalSet
+    from trainer.personal_set import PersonalSet
 
     personal = PersonalSet(folder)
     rng = np.random.default_rng(seed)

@@ -26,6 +26,11 @@ import torch
 
 from .data import MnistSplit
 from .files import replaced_atomically
+from .ink.preprocess import digit_field
+from .ink.redraw import strokes_field
+from .ink.render import render
+from .synth.digits import random_digit
+from .synth.typefaces import digit_fonts, typeset_digit
 
 POOL_VERSION = 1
 DRAWN = 3000
@@ -39,13 +44,6 @@ def _cache_path(seed: int) -> Path:
 
 def build_pool(seed: int = 0) -> MnistSplit:
     """The pool's pictures (N x 1 x 28 x 28 in [0, 1]) and their digits."""
-    from digitpad.reading.preprocess import digit_field
-    from digitpad.reading.reader import strokes_field
-    from digitpad.reading.render import render
-
-    from .synth.digits import random_digit
-    from .synth.typefaces import digit_fonts, typeset_digit
-
     pictures, labels = [], []
     for font in digit_fonts():
         for digit in range(10):

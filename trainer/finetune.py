@@ -20,18 +20,23 @@ from typing import Callable
 
 import torch
 
-from digitpad.reading.personal import PersonalSetError, folder_problem, readiness_problem, resolve_personal_dir
-
-from .checkpoint import check_output, checkpoint_filename, load_checkpoint, models_dir, rename_with_accuracy
-from .checkpoint import save_checkpoint
+from .checkpoint import (
+    check_output,
+    checkpoint_filename,
+    load_checkpoint,
+    models_dir,
+    rename_with_accuracy,
+    save_checkpoint,
+)
 from .config import ConfigError, Event, TrainConfig
 from .data import MnistSplit, load_mnist, split_validation
 from .devices import pick_device
 from .engine import train
 from .evaluation import Stopped, evaluate
-from .reject import calibrate
 from .finetune_data import PersonalSplits, mix, personal_splits, read_personal
 from .locks import held_output
+from .personal_set import PersonalSetError, folder_problem, readiness_problem, resolve_personal_dir
+from .reject import calibrate
 
 
 @dataclass

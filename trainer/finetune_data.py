@@ -15,9 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from digitpad.reading.personal import PersonalData, PersonalSet
-
 from .data import MnistSplit
+from .personal_set import PersonalData, PersonalSet
 
 
 @dataclass
@@ -37,7 +36,7 @@ def as_split(images: np.ndarray, labels: np.ndarray) -> MnistSplit:
 
 
 def read_personal(folder: str | os.PathLike | None) -> PersonalData:
-    """The personal set's readable samples (see digitpad.reading.personal; unreadable files are skipped)."""
+    """The personal set's readable samples (see trainer.personal_set; unreadable files are skipped)."""
     return PersonalSet(folder).load()
 
 

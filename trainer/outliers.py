@@ -17,6 +17,10 @@ import platformdirs
 import torch
 
 from .files import replaced_atomically
+from .ink.preprocess import digit_field
+from .ink.redraw import strokes_field
+from .ink.render import render
+from .synth.nondigits import random_from
 
 POOL_VERSION = 3
 POOL_SIZE = 3000
@@ -28,12 +32,6 @@ def _cache_path(size: int, seed: int) -> Path:
 
 def build_pool(size: int = POOL_SIZE, seed: int = 0, family: str = "train") -> torch.Tensor:
     """`size` non-digit pictures, N x 1 x 28 x 28 in [0, 1], read as the pad reads ink."""
-    from digitpad.reading.reader import strokes_field
-    from digitpad.reading.preprocess import digit_field
-    from digitpad.reading.render import render
-
-    from .synth.nondigits import random_from
-
     rng = np.random.default_rng(seed)
     pictures = []
     while len(pictures) < size:

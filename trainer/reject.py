@@ -15,6 +15,10 @@ import torch
 
 from .data import MnistSplit
 from .evaluation import log_probabilities
+from .ink.redraw import strokes_field
+from .synth.digits import random_digit
+from .synth.nondigits import FAMILIES, random_from
+from .verdicts import DIGIT_MASS
 
 FLAGGED_DIGITS = 0.02
 SYNTHETIC = 600
@@ -30,11 +34,6 @@ def _synthetic(make, count: int) -> torch.Tensor:
 
 
 def calibrate(model: torch.nn.Module, validation: MnistSplit | None, seed: int = 1) -> dict:
-    from digitpad.reading.reader import DIGIT_MASS, strokes_field
-
-    from .synth.digits import random_digit
-    from .synth.nondigits import FAMILIES, random_from
-
     rng = np.random.default_rng(seed)
     drawn = _synthetic(lambda i: strokes_field(random_digit(i % 10, rng)), SYNTHETIC)
     drawn_labels = torch.arange(len(drawn)) % 10

@@ -7,7 +7,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from ..reading.reader import NOT_A_DIGIT, SURE, Reading
+from trainer.verdicts import NOT_A_DIGIT, SURE
+
+from ..reading.reader import Reading
 from .confidence import ConfidenceBars, format_percent
 from .preview import NetInputPreview
 

@@ -12,12 +12,22 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider, QSplitter, QVBoxLayout, QWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
 )
+
+from trainer.ink.redraw import SEGMENT_SIZE
 
 from ..inside.view import InsideView
 from ..reading.predictor import Predictor
-from ..reading.reader import SEGMENT_SIZE, DigitReading, Reading
+from ..reading.reader import DigitReading, Reading
 from .canvas import DEFAULT_PEN_WIDTH, DrawingCanvas
 from .reading_panel import ReadingPanel
 

@@ -17,10 +17,10 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 
+from trainer.ink.redraw import drawing_field
+from trainer.personal_set import PersonalData, PersonalSet, PersonalSetError, Sample
 from trainer.text import printable, short_path
 
-from ..reading.personal import PersonalData, PersonalSet, PersonalSetError, Sample
-from ..reading.reader import drawing_field
 from .notice import SaveNotice
 from .set_reader import SetReader
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QThread, Signal
 
-from ..reading.personal import PersonalSet, PersonalSetError
+from trainer.personal_set import PersonalSet, PersonalSetError
+
 from ..reading.predictor import Predictor
 
 

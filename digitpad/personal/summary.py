@@ -10,9 +10,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
+from trainer.personal_set import ignored_name
 from trainer.text import printable, short_path
-
-from ..reading.personal import ignored_name
 
 
 class SetSummary(QWidget):

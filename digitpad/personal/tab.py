@@ -18,9 +18,9 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from trainer.finetune import FinetuneResult, FinetuneSettings
+from trainer.personal_set import PersonalSet, Sample, readiness_problem
 
 from .. import builtin_checkpoint_path
-from ..reading.personal import PersonalSet, Sample, readiness_problem
 from ..reading.predictor import Predictor
 from .finetune_panel import FinetunePanel
 from .gallery import SampleGallery, Shown

@@ -18,8 +18,7 @@ from trainer.data import DataError
 from trainer.devices import use_all_threads
 from trainer.engine import Diverged
 from trainer.finetune import FinetuneSettings, PhaseStarted, SetRead, run_finetune
-
-from ..reading.personal import PersonalSetError
+from trainer.personal_set import PersonalSetError
 
 
 class FinetuneWorker(QThread):

@@ -15,13 +15,14 @@ import torch
 
 from trainer.checkpoint import load_checkpoint
 from trainer.data import normalize
+from trainer.ink.preprocess import preprocess
+from trainer.ink.render import Stroke
 from trainer.metadata import describe_accuracy
 from trainer.model import count_parameters
+from trainer.verdicts import DEFAULT_THRESHOLD
 
 from .. import builtin_checkpoint_path
-from .preprocess import preprocess
-from .reader import DEFAULT_THRESHOLD, NumberReader, Reading
-from .render import Stroke
+from .reader import NumberReader, Reading
 
 
 @dataclass(frozen=True)

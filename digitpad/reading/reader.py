@@ -3,13 +3,11 @@ read them all in one pass of the net, and judge each answer: sure, not sure ("7?
 
 Two ways in. A picture (an opened image, `digitpad predict`): its ink is told from the paper however the paper
 is lit, and a hairline far thinner than MNIST's strokes is widened (preprocess.py, strokes.py). The pad's strokes: the strokes themselves are drawn again
-for the net with a pen in proportion to each digit's size (REDRAW_PEN of its longer side, MNIST's stroke over its
-20-pixel box), so a digit written small with a thick pen keeps its loops and a large one drawn with a fine pen
+for the net with a pen in proportion to each digit's size (trainer.ink.redraw), so a digit written small with a thick pen keeps its loops and a large one drawn with a fine pen
 does not fade to a hairline.
 
-The judgement uses the model's calibrated threshold on its highest probability (stored in the checkpoint by
-trainer.reject; older checkpoints get DEFAULT_THRESHOLD). Below it the answer is not sure; and when even the two
-likeliest digits together hold less than DIGIT_MASS, the ink is judged not a digit at all.
+Each answer is judged by trainer.verdicts with the model's calibrated threshold (stored in the checkpoint by
+trainer.reject): sure, not sure, or not a digit.
 """
 
 from __future__ import annotations
@@ -18,16 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .preprocess import as_unit_floats, digit_field, ink_layer
-from .render import Stroke, render, render_region
-from .segment import Segment, cut_candidates, find_digits, looks_like_touching_digits, whole_ink
+from trainer.ink.preprocess import as_unit_floats, digit_field, ink_layer
+from trainer.ink.redraw import SEGMENT_SIZE, redrawn
+from trainer.ink.render import Stroke, render
+from trainer.ink.segment import Segment, cut_candidates, find_digits, looks_like_touching_digits
+from trainer.verdicts import DEFAULT_THRESHOLD, NOT_A_DIGIT, SURE, UNSURE, verdict
 
-SURE, UNSURE, NOT_A_DIGIT = "sure", "not sure", "not a digit"
-DEFAULT_THRESHOLD = 0.8
-DIGIT_MASS = 0.75
-REDRAW_PEN = 0.1125  # 2.25 / 20: MNIST's median stroke over its digit box
-SEGMENT_SIZE = 280   # strokes are rendered at this size to find the digits (as the canvas renders them)
-REDRAW_SIZE = 64     # and each digit again at this size for the net (3x MNIST's 20-pixel box)
 # A cut of touching digits is kept when the net is at least this sure of both sides, and surer than of the whole.
 CUT_CONFIDENCE = 0.9
 
@@ -75,67 +69,6 @@ class Reading:
     def rejected(self) -> int:
         """How many pieces of the ink were judged not a digit."""
         return sum(d.verdict == NOT_A_DIGIT for d in self.digits)
-
-
-def verdict(probabilities: np.ndarray, threshold: float) -> str:
-    top_two = np.sort(probabilities)[-2:]
-    if top_two[1] >= threshold:
-        return SURE
-    return UNSURE if top_two.sum() >= DIGIT_MASS else NOT_A_DIGIT
-
-
-def strokes_field(strokes: list[Stroke]) -> np.ndarray | None:
-    """All the strokes as one digit, redrawn as the reader redraws a digit of the pad: MNIST's 28x28 picture.
-    (For synthetic handwriting: teaching the net, calibrating and measuring it the way the pad reads.)"""
-    points = [point for stroke in strokes for point in stroke]
-    if not points:
-        return None
-    xs, ys = [x for x, _ in points], [y for _, y in points]
-    width, height = max(xs) - min(xs), max(ys) - min(ys)
-    longer = max(width, height, 1e-3)
-    side = longer * 1.3 + 0.02
-    region = (min(xs) + width / 2 - side / 2, min(ys) + height / 2 - side / 2, side)
-    ink = render_region(strokes, region, REDRAW_SIZE, REDRAW_PEN * longer if longer > 0.01 else side / 4)
-    return digit_field(ink, normalize=False) if ink.any() else None
-
-
-def _redraw(strokes: list[Stroke], segment: Segment, pen_width: float) -> np.ndarray:
-    """The strokes inside a digit's box, drawn again with a pen in proportion to the digit."""
-    scale = 1 / SEGMENT_SIZE
-    left, top = segment.left * scale, segment.top * scale
-    width, height = segment.width * scale, segment.height * scale
-    # A pen's half width lies outside the centre line the strokes follow: the box of the centre lines is
-    # smaller than the ink's by about one pen width.
-    longer = max(max(width, height) - pen_width, 1e-3)
-    side = max(width, height) * 1.3
-    region = (left + width / 2 - side / 2, top + height / 2 - side / 2, side)
-    inside = [[point for point in stroke if left <= point[0] <= left + width and top <= point[1] <= top + height]
-              for stroke in strokes]
-    return render_region([s for s in inside if s], region, REDRAW_SIZE, REDRAW_PEN * longer)
-
-
-def redrawn(strokes: list[Stroke], segment: Segment, pen_width: float) -> np.ndarray:
-    """The net's 28x28 picture of one digit of the pad: its strokes redrawn in proportion (see `_redraw`)."""
-    ink_again = _redraw(strokes, segment, pen_width)
-    if ink_again.any():
-        return digit_field(ink_again, normalize=False)
-    # A piece with no centre line inside its box (the round end of a stroke cut by a split) is read as is.
-    return digit_field(segment.ink)
-
-
-def drawing_field(strokes: list[Stroke], pen_width: float) -> np.ndarray | None:
-    """A drawing on the pad taken as one digit: the 28x28 picture the pad reads for it when it finds one digit
-    (the same steps as `NumberReader.read_strokes`), or, when it finds several pieces, all of the ink redrawn
-    the same way as one. A sample saved from the pad holds this picture, so that fine-tuning learns from what
-    the live pad reads, not from another rendering of the drawing. None without ink."""
-    strokes = [stroke for stroke in strokes if stroke]
-    if not strokes:
-        return None
-    ink = render(strokes, SEGMENT_SIZE, pen_width, supersample=1)
-    if not ink.any():
-        return None
-    segments = find_digits(ink)
-    return redrawn(strokes, segments[0] if len(segments) == 1 else whole_ink(ink), pen_width)
 
 
 class NumberReader:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from digitpad.reading.personal import PersonalSetError
-
 from ..checkpoint import CheckpointError
 from ..data import DataError
 from ..engine import Diverged
 from ..export import ExportError
+from ..personal_set import PersonalSetError
 from ..text import printable
 from . import evaluate, export, finetune, info, train
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from digitpad.reading.personal import PersonalSetError, folder_problem, readiness_problem, resolve_personal_dir
-
 from .. import jsonsafe
 from ..checkpoint import load_checkpoint
 from ..data import load_test_split
 from ..evaluation import evaluate
 from ..finetune_data import as_split, read_personal
 from ..model import count_parameters
+from ..personal_set import PersonalSetError, folder_problem, readiness_problem, resolve_personal_dir
 from ..text import printable
 from .options import add_data_options
 

@@ -7,11 +7,10 @@ import signal
 import sys
 import threading
 
-from digitpad.reading.personal import ENVIRONMENT_VARIABLE, default_personal_dir
-
 from .. import jsonsafe
 from ..checkpoint import models_dir
 from ..finetune import FinetuneResult, FinetuneSettings, PhaseStarted, SetRead, run_finetune
+from ..personal_set import ENVIRONMENT_VARIABLE, default_personal_dir
 from ..text import format_duration, printable
 from .options import add_data_options
 from .train import Progress

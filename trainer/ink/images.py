@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from trainer.text import printable
+from ..text import printable
 
 
 class ImageError(Exception):
