@@ -132,3 +132,14 @@ def test_a_short_run_on_real_mnist(mnist_dir, tmp_path):
                      "--out", str(tmp_path / "real.pt"))
     assert result.returncode == 0, result.stderr
     assert load_checkpoint(tmp_path / "real.pt").test_accuracy > 0.8
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(trained, fake_dir):
+    # `trainer eval CKPT --json | head`: the pipe's reader is gone before the report is written.
+    _, out = trained
+    process = subprocess.Popen([sys.executable, "-m", "trainer", "eval", str(out / "seed.pt"), "--data-dir",
+                                fake_dir, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdout.close()
+    error = process.stderr.read()
+    assert process.wait(timeout=300) == 1
+    assert error == ""  # neither "trainer: error: [Errno 32] Broken pipe" nor "Exception ignored ..."
