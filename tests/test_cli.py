@@ -46,7 +46,28 @@ def test_train_writes_a_checkpoint_a_json_log_and_a_summary(trained):
 
 def test_a_quick_try_is_called_what_it_is(trained):
     result, _ = trained
-    assert "This model reads only" in result.stdout and "trained on 214 images for 2 epochs"  # 42 of the 256 are held out in result.stdout
+    # 42 of the 256 are held out for validation
+    assert "This model reads only" in result.stdout and "trained on 214 images for 2 epochs" in result.stdout
+
+
+def test_the_settings_saved_say_how_many_images_were_held_out_not_how_many_were_asked_for(trained):
+    # 5,000 asked for (the default), but the 256-image set gives up at most a sixth of its images.
+    _, out = trained
+    assert load_checkpoint(out / "seed.pt").meta["settings"]["validation_images"] == 42
+
+
+def test_more_validation_images_than_can_be_held_out_are_refused():
+    result = trainer("train", "--validation-images", "60000")
+    assert result.returncode == 1 and result.stderr.startswith("trainer: error: ")
+    assert "from 0 to 10,000" in result.stderr and "not 60000" in result.stderr
+
+
+def test_an_out_in_a_folder_that_does_not_exist_is_refused_and_no_folder_is_made(tmp_path):
+    result = trainer("train", "--out", str(tmp_path / "no" / "such" / "m.pt"), "--data-dir", str(tmp_path),
+                     "--no-download")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert f"the folder {tmp_path / 'no'} does not exist" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_train_without_out_names_the_file_after_model_date_and_accuracy(fake_dir, tmp_path):
@@ -97,6 +118,7 @@ def test_errors_are_one_line_and_exit_non_zero(tmp_path):
                  ["train", "--data-dir", str(tmp_path / "empty"), "--no-download"],
                  ["train", "--batch-size", "0"], ["train", "--epochs", "0"], ["train", "--lr", "0"],
                  ["train", "--device", "tpu"], ["train", "--lr", "nan"], ["train", "--out", str(tmp_path)],
+                 ["train", "--validation-images", "60000"], ["train", "--out", str(tmp_path / "none" / "m.pt")],
                  ["info", str(tmp_path)]):
         result = trainer(*args)
         assert result.returncode == 1, args

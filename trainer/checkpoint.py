@@ -105,14 +105,15 @@ def is_checkpoint_file(path: Path) -> bool:
     return isinstance(payload, dict) and payload.get("format") == FORMAT
 
 
-def check_output(path: Path, force: bool = False, flag: str = "--out") -> Path:
+def check_output(path: Path, force: bool = False, flag: str = "--out", create_folder: bool = False) -> Path:
     """Make sure a checkpoint can be written to `path` before any training starts; ValueError saying why not.
 
     An existing file is replaced only when asked (`force`) and only if it is itself a digitpad checkpoint: a
-    trained model is hours of work, and a file of anything else was never ours to overwrite.
+    trained model is hours of work, and a file of anything else was never ours to overwrite. Its folder must
+    exist unless `create_folder` (for digitpad's own models folder; see check_output_path).
     """
     return check_output_path(path, force, flag, "a digitpad checkpoint", is_checkpoint_file,
-                             "the checkpoint's file name")
+                             "the checkpoint's file name", create_folder)
 
 
 _TEMPORARY = re.compile(r"^\..+\.pt\.(?:(\d+)\.)?[^.]+\.tmp$")

@@ -12,6 +12,9 @@ import math
 from dataclasses import dataclass, fields
 
 MNIST_TRAIN_SIZE = 60_000
+# At most a sixth of the training images is held out for validation (see data.split_validation): 10,000 of MNIST's.
+MAX_VALIDATION_SHARE = 6
+MAX_VALIDATION_IMAGES = MNIST_TRAIN_SIZE // MAX_VALIDATION_SHARE
 
 
 class ConfigError(ValueError):
@@ -68,9 +71,10 @@ class TrainConfig:
             problems.append(f"the outlier weight must be a number of at least 0, not {self.outlier_weight!r}")
         if not _is_int(self.outlier_start) or self.outlier_start < 1:
             problems.append(f"the outliers' first epoch must be a whole number of at least 1, not {self.outlier_start!r}")
-        if not _is_int(self.validation_images) or self.validation_images < 0:
-            problems.append(f"the validation images must be a whole number of at least 0, "
-                            f"not {self.validation_images!r}")
+        if not _is_int(self.validation_images) or not 0 <= self.validation_images <= MAX_VALIDATION_IMAGES:
+            problems.append(f"the validation images must be a whole number from 0 to {MAX_VALIDATION_IMAGES:,} "
+                            f"(a sixth of MNIST's {MNIST_TRAIN_SIZE:,} training images: the rest are for "
+                            f"training), not {self.validation_images!r}")
         if self.train_limit is not None and (not _is_int(self.train_limit) or self.train_limit < 1):
             problems.append(f"the training set limit must be at least 1 image, not {self.train_limit!r}")
         if not _is_int(self.seed):

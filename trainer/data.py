@@ -21,6 +21,8 @@ import numpy as np
 import platformdirs
 import torch
 
+from .config import MAX_VALIDATION_SHARE
+
 # MNIST's pixel statistics on its training set; every input the net sees, training or drawing, uses them.
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
@@ -172,8 +174,9 @@ VALIDATION_SEED = 20261125
 
 
 def split_validation(train_split: MnistSplit, count: int) -> tuple[MnistSplit, MnistSplit | None]:
-    """(training, validation): `count` images held out (at most a sixth of a small set), the rest to train on."""
-    count = min(count, len(train_split) // 6)
+    """(training, validation): `count` images held out (at most a sixth of a small set), the rest to train on.
+    The caller reads how many were held out from the validation split: on a small set, fewer than `count`."""
+    count = min(count, len(train_split) // MAX_VALIDATION_SHARE)
     if count <= 0:
         return train_split, None
     order = torch.randperm(len(train_split), generator=torch.Generator().manual_seed(VALIDATION_SEED))

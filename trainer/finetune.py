@@ -135,7 +135,8 @@ def run_finetune(base: str | Path, personal: str | Path | None = None, out: str 
     problem = readiness_problem(data.counts(), folder)
     if problem:
         raise PersonalSetError(problem)
-    path = check_output(Path(out) if out else default_finetune_path(checkpoint.name), force=force)
+    # The models folder is digitpad's own and made when missing; a folder given with `out` must exist.
+    path = check_output(Path(out) if out else default_finetune_path(checkpoint.name), force=force, create_folder=not out)
     train_split, test_split = load_mnist(settings.data_dir, download=download)
     # The images training held out stay out of the mix: the new model's "not sure" is calibrated on them.
     train_split, validation = split_validation(train_split, TrainConfig().validation_images)

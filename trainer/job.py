@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -55,12 +55,17 @@ def run_job(config: TrainConfig, out: str | Path | None = None, on_event: Callab
     """
     config.check()
     pick_device(config.device)  # an absent GPU fails now, not after the data is loaded
-    path = check_output(Path(out) if out else default_checkpoint_path(config), force=force)
+    # The models folder is digitpad's own and made when missing; a folder given with `out` must exist.
+    path = check_output(Path(out) if out else default_checkpoint_path(config), force=force, create_folder=not out)
     stop = stop or threading.Event()
 
     started = time.perf_counter()
     train_split, test_split = load_mnist(config.data_dir, download=download)
     train_split, validation = split_validation(train_split, config.validation_images)
+    held_out = len(validation) if validation is not None else 0
+    if held_out != config.validation_images:
+        # A small set gives up at most a sixth of its images: the checkpoint's settings say how many it did.
+        config = replace(config, validation_images=held_out)
     if config.train_limit is not None:
         train_split = train_split.head(config.train_limit)
     load_seconds = time.perf_counter() - started
