@@ -33,13 +33,12 @@ def check_output_path(path: str | os.PathLike, force: bool, flag: str, what: str
         if not force:
             raise ValueError(f"{flag} {path} already exists ({what}); add --force to replace it, or choose "
                              f"another name")
-    if not create_folder and not path.parent.is_dir():
-        missing = path.parent
-        while not missing.parent.is_dir() and missing.parent != missing:  # the first folder that is not there
-            missing = missing.parent
-        problem = "is a file, not a folder" if missing.exists() else "does not exist"
-        raise ValueError(f"{flag} {path}: the folder {missing} {problem}; give a file in an existing folder "
-                         f"(create the folder first if it is the one you meant)")
+    missing = path.parent
+    while not missing.parent.is_dir() and missing.parent != missing:  # the first folder on the way not there
+        missing = missing.parent
+    if not create_folder and not missing.exists():  # (something else in the way: "cannot write", below)
+        raise ValueError(f"{flag} {path}: the folder {missing} does not exist; give a file in an existing "
+                         f"folder (create the folder first if it is the one you meant)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path.parent):
