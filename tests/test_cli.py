@@ -165,3 +165,12 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(trained, fake_dir)
     error = process.stderr.read()
     assert process.wait(timeout=300) == 1
     assert error == ""  # neither "trainer: error: [Errno 32] Broken pipe" nor "Exception ignored ..."
+
+
+def test_info_lists_no_dropout_layer_for_a_model_trained_without_dropout(trained):
+    _, out = trained  # trained with the default dropout, 0
+    for args in (["info"], ["info", str(out / "seed.pt")]):
+        result = trainer(*args)
+        assert result.returncode == 0, result.stderr
+        assert "Dropout2d" not in result.stdout and "BatchNorm2d" in result.stdout
+        assert "features.5" in result.stdout and "16x11x11" in result.stdout

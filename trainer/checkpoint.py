@@ -22,7 +22,7 @@ from pathlib import Path
 import platformdirs
 import torch
 
-from .config import EpochEnd, TrainConfig
+from .config import LEGACY, EpochEnd, TrainConfig
 from .files import check_output_path, replaced_atomically
 from .metadata import FORMAT, FORMAT_VERSION, build_meta, check_meta
 from .model import MODELS, build_model
@@ -103,6 +103,15 @@ def is_checkpoint_file(path: Path) -> bool:
     except Exception:
         return False
     return isinstance(payload, dict) and payload.get("format") == FORMAT
+
+
+def _dropout(meta: dict) -> float:
+    """The dropout rate the model was trained with, so its layers are listed as they were (a model trained
+    without dropout has no Dropout2d); the seed's old 0.1 when the settings do not say or make no sense."""
+    settings = meta.get("settings")
+    rate = TrainConfig.from_dict(settings).dropout if isinstance(settings, dict) else LEGACY["dropout"]
+    valid = isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0 <= rate < 1
+    return rate if valid else LEGACY["dropout"]
 
 
 def check_output(path: Path, force: bool = False, flag: str = "--out", create_folder: bool = False) -> Path:
@@ -218,7 +227,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     elif not all(isinstance(t, torch.Tensor) for t in state.values()) or weights_digest(state) != digest:
         raise CheckpointError(f"{path} is damaged: its weights no longer match the checksum saved with them (a "
                               f"bad disk, copy or download changed them). Use another copy, or train again.")
-    model = build_model(name)
+    model = build_model(name, dropout=_dropout(meta))
     try:
         model.load_state_dict(state)
     except Exception as error:
