@@ -96,8 +96,10 @@ def _download(root: Path) -> None:
             MNIST(str(root), train=True, download=True)
             MNIST(str(root), train=False, download=True)
         except Exception as error:  # URLError, HTTP errors, checksum failures: all mean "not downloaded"
+            # torchvision's message spans lines (each mirror tried, on a line of its own): ours is one line.
+            why = " ".join(str(error).split())
             raise DataError(
-                f"MNIST is not in {raw_folder(root)} and could not be downloaded ({error}). "
+                f"MNIST is not in {raw_folder(root)} and could not be downloaded ({why}). "
                 f"Put the four files {', '.join(RAW_FILES)} there, or use a folder that already holds MNIST/raw/.",
                 folder_hint=True) from None
 
