@@ -10,6 +10,7 @@ import time
 import pytest
 
 from trainer.checkpoint import load_checkpoint
+from trainer.text import weak_model_note
 
 from .fake_mnist import write_fake_mnist
 
@@ -174,3 +175,8 @@ def test_info_lists_no_dropout_layer_for_a_model_trained_without_dropout(trained
         assert result.returncode == 0, result.stderr
         assert "Dropout2d" not in result.stdout and "BatchNorm2d" in result.stdout
         assert "features.5" in result.stdout and "16x11x11" in result.stdout
+
+
+def test_one_image_and_one_epoch_are_said_in_the_singular():
+    assert "it trained on 1 image for 1 epoch. " in weak_model_note(0.1, 1, 1)
+    assert "it trained on 2,000 images for 2 epochs. " in weak_model_note(0.1, 2000, 2)
