@@ -260,3 +260,9 @@ def test_a_short_runs_batchnorm_statistics_are_those_of_the_weights_kept(fake, e
     tuned = train(config, train_split, test_split, initial_state=short.state_dict()).model
     expected = measured_afresh(tuned, train_split.images)
     assert not all(torch.allclose(t, expected[name], atol=1e-5) for name, t in batchnorm_state(tuned).items())
+
+
+def test_at_most_a_sixth_of_mnists_training_images_can_be_held_out():
+    assert TrainConfig(validation_images=10_000).check().validation_images == 10_000
+    with pytest.raises(ConfigError, match="validation images must be a whole number from 0 to 10,000"):
+        TrainConfig(validation_images=10_001).check()

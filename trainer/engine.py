@@ -64,6 +64,12 @@ class RunResult:
 SHORT_RUN_BATCHES = 200
 
 
+# A test loss this far above guessing among the ten digits (ln 10 = 2.3) comes only from exploded weights. (Before
+# short runs' BatchNorm statistics were measured afresh, such weights met stale statistics and the loss overflowed
+# to NaN; measured for them, BatchNorm scales them back and the loss, though absurd, stays a number.)
+DIVERGED_LOSS = 100 * math.log(10)
+
+
 def measure_batchnorm(model: torch.nn.Module, images: torch.Tensor, batch_size: int) -> None:
     """Set `model`'s BatchNorm running statistics to those of its present weights on `images` (as they are, the
     [0, 1] pixels; normalized here), as torch.optim.swa_utils.update_bn does; nothing else in it changes."""
@@ -86,6 +92,11 @@ def measure_batchnorm(model: torch.nn.Module, images: torch.Tensor, batch_size: 
         for norm, momentum in zip(norms, momenta):
             norm.momentum = momentum
         model.train(was_training)
+
+
+def all_finite(model: torch.nn.Module) -> bool:
+    """Whether every weight and statistic of `model` is a finite number."""
+    return all(bool(torch.isfinite(t).all()) for t in model.state_dict().values() if t.is_floating_point())
 
 
 def ema_with_warm_up(decay: float):
@@ -204,13 +215,16 @@ def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
                 emit(BatchEnd(epoch, batch + 1, loss_sum / min((batch + 1) * config.batch_size, n)))
 
             if initial_state is None and epoch * batches < SHORT_RUN_BATCHES:
+                # Statistics that overflowed while training mean the run diverged (tested as trained, the model
+                # answers NaN), which measuring them afresh for the exploded weights would hide.
+                if not all_finite(kept):
+                    raise diverged(f"the end of epoch {epoch}", math.nan)
                 measure_batchnorm(kept, images_all, config.batch_size)
             validation = (evaluate(kept, validation_split, device, stop=stop).accuracy
                           if validation_split is not None and len(validation_split) else None)
             test_started = time.perf_counter()
             evaluation = evaluate(kept, test_split, device, stop=stop)
-            if not math.isfinite(evaluation.loss) or not all(
-                    bool(torch.isfinite(t).all()) for t in kept.state_dict().values() if t.is_floating_point()):
+            if not math.isfinite(evaluation.loss) or evaluation.loss > DIVERGED_LOSS or not all_finite(kept):
                 raise diverged(f"the end of epoch {epoch}", evaluation.loss)
             now = time.perf_counter()
             event = EpochEnd(epoch, loss_sum / n, correct / n, evaluation.loss, evaluation.accuracy,
