@@ -1,19 +1,25 @@
-"""`digitpad predict IMAGE...`: read the digits in image files from a terminal. No Qt: runs without a display."""
+"""`digitpad predict IMAGE...`: read the digits in image files from a terminal. No Qt: runs without a display.
+
+The arguments are read before torch and the model are imported (about 1.5 s and 600 MB): `--help` and a
+mistyped argument answer at once.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from typing import TYPE_CHECKING
+
 from trainer import jsonsafe
-from trainer.checkpoint import CheckpointError
-from trainer.ink.images import ImageError, load_image
+from trainer.terminal import run_until_reader_leaves
 from trainer.text import printable
 from trainer.verdicts import NOT_A_DIGIT, SURE, UNSURE
 
 from . import builtin_checkpoint_path
-from .reading.predictor import Predictor
-from .reading.reader import Reading
+
+if TYPE_CHECKING:
+    from .reading.reader import Reading
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="digitpad predict",
         description="Read the digit, or the whole number, in each image file: a photo or scan, dark on light or "
                     "light on dark (PNG, JPEG, BMP, ...). Prints one line per file: a sure single digit with its "
-                    "confidence (7 (98.0%%)), a digit it is not sure of with a question mark (7? (62%%)), a "
+                    "confidence (7 (98.0%)), a digit it is not sure of with a question mark (7? (62%)), a "
                     "number (42), or 'not a digit'.")
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
     parser.add_argument("--model", metavar="CKPT",
@@ -33,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def plain_line(name: str, reading: Reading) -> str:
+
     if len(reading.digits) == 1:
         digit = reading.digits[0]
         if digit.verdict == SURE:
@@ -57,7 +64,17 @@ def json_entry(name: str, reading: Reading) -> dict:
 def main(argv: list[str] | None = None) -> int:
     """Exit status 0 when every file was read (a "not sure" or "not a digit" is an answer), 1 when any could not
     be (its error is printed, the rest go on)."""
+    return run_until_reader_leaves(lambda: _predict(argv))  # `digitpad predict *.png | head`: no traceback
+
+
+def _predict(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    # Only now, with the arguments good: these import torch.
+    from trainer.checkpoint import CheckpointError
+
+    from trainer.ink.images import ImageError, load_image
+    from .reading.predictor import Predictor
+
     try:
         predictor = Predictor.load(args.model or builtin_checkpoint_path())
     except CheckpointError as error:

@@ -274,3 +274,20 @@ def test_temporary_files_of_saves_that_died_are_cleaned_up(tmp_path):
     save_checkpoint(tmp_path / "a.pt", trained_model(), TrainConfig(), HISTORY)
     assert not stale.exists() and not old_style.exists()
     assert live.exists() and unrelated.exists()
+
+
+def test_a_checkpoint_loads_with_the_dropout_it_was_trained_with(tmp_path):
+    def dropout_layers(model):
+        return [m.p for m in model.modules() if isinstance(m, torch.nn.Dropout2d)]
+
+    without = save_checkpoint(tmp_path / "a.pt", trained_model(), TrainConfig(dropout=0.0), HISTORY)
+    assert dropout_layers(load_checkpoint(without).model) == []
+    with_dropout = save_checkpoint(tmp_path / "b.pt", trained_model(), TrainConfig(dropout=0.2), HISTORY)
+    assert dropout_layers(load_checkpoint(with_dropout).model) == [0.2] * 6
+    # An older checkpoint whose settings do not mention dropout was trained with the seed's 0.1.
+    payload = torch.load(without, weights_only=True)
+    del payload["meta"]["settings"]["dropout"]
+    del payload["meta_sha256"]  # older checkpoints had no checksum of their metadata either
+    payload["version"] = 2
+    torch.save(payload, tmp_path / "old.pt")
+    assert dropout_layers(load_checkpoint(tmp_path / "old.pt").model) == [0.1] * 6

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from trainer.checkpoint import load_checkpoint
+from trainer.text import weak_model_note
 
 from .fake_mnist import write_fake_mnist
 
@@ -46,7 +47,28 @@ def test_train_writes_a_checkpoint_a_json_log_and_a_summary(trained):
 
 def test_a_quick_try_is_called_what_it_is(trained):
     result, _ = trained
-    assert "This model reads only" in result.stdout and "trained on 214 images for 2 epochs"  # 42 of the 256 are held out in result.stdout
+    # 42 of the 256 are held out for validation; 214 are trained on, with 16% as many typeset and drawn digits
+    assert "This model reads only" in result.stdout and "trained on 248 images for 2 epochs" in result.stdout
+
+
+def test_the_settings_saved_say_how_many_images_were_held_out_not_how_many_were_asked_for(trained):
+    # 5,000 asked for (the default), but the 256-image set gives up at most a sixth of its images.
+    _, out = trained
+    assert load_checkpoint(out / "seed.pt").meta["settings"]["validation_images"] == 42
+
+
+def test_more_validation_images_than_can_be_held_out_are_refused():
+    result = trainer("train", "--validation-images", "60000")
+    assert result.returncode == 1 and result.stderr.startswith("trainer: error: ")
+    assert "from 0 to 10,000" in result.stderr and "not 60000" in result.stderr
+
+
+def test_an_out_in_a_folder_that_does_not_exist_is_refused_and_no_folder_is_made(tmp_path):
+    result = trainer("train", "--out", str(tmp_path / "no" / "such" / "m.pt"), "--data-dir", str(tmp_path),
+                     "--no-download")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert f"the folder {tmp_path / 'no'} does not exist" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_train_without_out_names_the_file_after_model_date_and_accuracy(fake_dir, tmp_path):
@@ -97,6 +119,7 @@ def test_errors_are_one_line_and_exit_non_zero(tmp_path):
                  ["train", "--data-dir", str(tmp_path / "empty"), "--no-download"],
                  ["train", "--batch-size", "0"], ["train", "--epochs", "0"], ["train", "--lr", "0"],
                  ["train", "--device", "tpu"], ["train", "--lr", "nan"], ["train", "--out", str(tmp_path)],
+                 ["train", "--validation-images", "60000"], ["train", "--out", str(tmp_path / "none" / "m.pt")],
                  ["info", str(tmp_path)]):
         result = trainer(*args)
         assert result.returncode == 1, args
@@ -132,3 +155,28 @@ def test_a_short_run_on_real_mnist(mnist_dir, tmp_path):
                      "--out", str(tmp_path / "real.pt"))
     assert result.returncode == 0, result.stderr
     assert load_checkpoint(tmp_path / "real.pt").test_accuracy > 0.8
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(trained, fake_dir):
+    # `trainer eval CKPT --json | head`: the pipe's reader is gone before the report is written.
+    _, out = trained
+    process = subprocess.Popen([sys.executable, "-m", "trainer", "eval", str(out / "seed.pt"), "--data-dir",
+                                fake_dir, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdout.close()
+    error = process.stderr.read()
+    assert process.wait(timeout=300) == 1
+    assert error == ""  # neither "trainer: error: [Errno 32] Broken pipe" nor "Exception ignored ..."
+
+
+def test_info_lists_no_dropout_layer_for_a_model_trained_without_dropout(trained):
+    _, out = trained  # trained with the default dropout, 0
+    for args in (["info"], ["info", str(out / "seed.pt")]):
+        result = trainer(*args)
+        assert result.returncode == 0, result.stderr
+        assert "Dropout2d" not in result.stdout and "BatchNorm2d" in result.stdout
+        assert "features.5" in result.stdout and "16x11x11" in result.stdout
+
+
+def test_one_image_and_one_epoch_are_said_in_the_singular():
+    assert "it trained on 1 image for 1 epoch. " in weak_model_note(0.1, 1, 1)
+    assert "it trained on 2,000 images for 2 epochs. " in weak_model_note(0.1, 2000, 2)

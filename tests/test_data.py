@@ -6,6 +6,7 @@ import torch
 from tests.fake_mnist import write_fake_mnist
 from trainer.augment import augment_batch
 from trainer.data import MNIST_MEAN, MNIST_STD, RAW_FILES, DataError, load_mnist, normalize, resolve_data_dir
+from trainer.text import printable
 
 
 def test_reads_an_mnist_folder_into_memory(tmp_path):
@@ -54,6 +55,20 @@ def test_failed_download_gives_one_clear_message(tmp_path, monkeypatch):
     with pytest.raises(DataError, match="could not be downloaded") as error:
         load_mnist(tmp_path, download=True)
     assert str(tmp_path / "MNIST" / "raw") in str(error.value)
+
+
+def test_torchvisions_message_of_several_lines_becomes_one_line(tmp_path, monkeypatch):
+    from torchvision.datasets import MNIST
+
+    def offline(self):  # as torchvision words it: a line per mirror tried
+        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz:\nTried https://a.example/, got:\n"
+                           "<urlopen error [Errno -3] Temporary failure in name resolution>\n")
+    monkeypatch.setattr(MNIST, "download", offline)
+    with pytest.raises(DataError) as error:
+        load_mnist(tmp_path)
+    message = str(error.value)
+    assert "\n" not in message and printable(message) == message  # no newline, nor a "\n" printed for one
+    assert "Tried https://a.example/, got: <urlopen error [Errno -3] Temporary failure" in message
 
 
 def test_offline_urlerror_during_download_is_reported_not_raised(tmp_path, monkeypatch):

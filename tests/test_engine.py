@@ -222,3 +222,47 @@ def test_a_checkpoint_from_before_a_setting_existed_means_what_that_version_did(
     old = TrainConfig.from_dict({"epochs": 20, "lr": 0.1})
     assert (old.outlier_batch, old.ema_decay, old.dropout, old.validation_images) == (0, 0.0, 0.1, 0)
     assert TrainConfig.from_dict({"outlier_batch": 16}).outlier_batch == 16 and "outlier_batch" in LEGACY
+
+
+def test_a_one_epoch_quick_try_reads_the_test_set_as_well_as_it_read_its_training_batches(mnist):
+    # 2,000 images make 16 batches: the BatchNorm statistics kept from them described the first batches' weights,
+    # and the model read 12% of the test set (chance) after 45% of its training batches.
+    train_split, test_split = mnist
+    epoch = train(TrainConfig(epochs=1, seed=0), train_split.head(2000), test_split).history[0]
+    assert epoch.test_accuracy > 0.5 and epoch.test_accuracy > epoch.train_accuracy
+
+
+def batchnorm_state(model):
+    return {name: tensor.clone() for name, tensor in model.state_dict().items() if "running" in name}
+
+
+def measured_afresh(model, images):
+    import copy
+
+    fresh = copy.deepcopy(model)
+    engine.measure_batchnorm(fresh, images, 64)
+    return batchnorm_state(fresh)
+
+
+@pytest.mark.parametrize("ema_decay", [0.999, 0.0])
+def test_a_short_runs_batchnorm_statistics_are_those_of_the_weights_kept(fake, ema_decay, monkeypatch):
+    train_split, test_split = fake
+    config = TrainConfig(epochs=2, batch_size=64, ema_decay=ema_decay, outlier_batch=0)
+    short = train(config, train_split, test_split).model  # 20 batches
+    expected = measured_afresh(short, train_split.images)
+    assert all(torch.allclose(tensor, expected[name], atol=1e-5) for name, tensor in batchnorm_state(short).items())
+    # A long run's (SHORT_RUN_BATCHES and more) are the running averages, as before; so are a fine-tune's.
+    monkeypatch.setattr(engine, "SHORT_RUN_BATCHES", 0)
+    long = train(config, train_split, test_split).model
+    expected = measured_afresh(long, train_split.images)
+    assert not all(torch.allclose(t, expected[name], atol=1e-5) for name, t in batchnorm_state(long).items())
+    monkeypatch.setattr(engine, "SHORT_RUN_BATCHES", 10_000)
+    tuned = train(config, train_split, test_split, initial_state=short.state_dict()).model
+    expected = measured_afresh(tuned, train_split.images)
+    assert not all(torch.allclose(t, expected[name], atol=1e-5) for name, t in batchnorm_state(tuned).items())
+
+
+def test_at_most_a_sixth_of_mnists_training_images_can_be_held_out():
+    assert TrainConfig(validation_images=10_000).check().validation_images == 10_000
+    with pytest.raises(ConfigError, match="validation images must be a whole number from 0 to 10,000"):
+        TrainConfig(validation_images=10_001).check()

@@ -15,7 +15,8 @@ from trainer.attribution import LIVE_METHODS, METHODS, attribute
 from trainer.checkpoint import load_checkpoint
 from trainer.data import normalize
 from trainer.inspection import FeatureProbe, conv_blocks, first_filters, take_snapshot
-from trainer.model import layer_table
+from trainer.cli.info import print_layers
+from trainer.model import build_model, layer_table
 
 
 def stroke_picture(*segments) -> np.ndarray:
@@ -65,7 +66,8 @@ def tile_bytes(view: InsideView, block: int, channel: int) -> bytes:
 def test_blocks_are_read_from_the_model_with_the_layer_tables_shapes_and_receptive_fields(seed):
     blocks = conv_blocks(seed)
     table = {row["name"]: row for row in layer_table(seed)}
-    assert [b.name for b in blocks] == ["features.0", "features.1", "features.2", "features.3", "features.6",
+    # Each named by the module whose output its maps are: the 1x1 convolution's block ends in the pooling.
+    assert [b.name for b in blocks] == ["features.0", "features.1", "features.2", "features.5", "features.6",
                                         "features.7", "features.8", "classifier.0"]
     for block in blocks:
         last = table[block.layers[-1]]
@@ -75,7 +77,23 @@ def test_blocks_are_read_from_the_model_with_the_layer_tables_shapes_and_recepti
 
     tiny = conv_blocks(TinyNet())
     assert [(b.name, b.output, b.receptive_field) for b in tiny] == [("stem", (4, 24, 24), 5),
-                                                                     ("down", (6, 11, 11), 7)]
+                                                                     ("head.0", (6, 11, 11), 7)]
+
+
+@pytest.mark.parametrize("model", [build_model(dropout=0.0), build_model(dropout=0.1), TinyNet()],
+                         ids=["seed", "seed with dropout", "another architecture"])
+def test_every_block_is_named_as_trainer_info_names_the_module_of_that_shape(model, capsys):
+    print_layers(model)
+    table = {}
+    for line in capsys.readouterr().out.splitlines()[1:-1]:
+        name, _kind, shape = line.split()[:3]
+        table[name] = shape
+    blocks = conv_blocks(model.eval())
+    assert blocks
+    for block in blocks:
+        assert table[block.name] == "x".join(map(str, block.output)), block.name
+    snapshot = take_snapshot(model, 0, SEVEN)  # the Train tab's caption names the first block the same way
+    assert snapshot.block.startswith(f"{blocks[0].name} ({table[blocks[0].name]},")
 
 
 def test_the_probe_returns_each_blocks_maps_and_the_models_own_probabilities(seed):

@@ -43,3 +43,23 @@ def test_unknown_model_name_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown model 'resnet'.*seed"):
         build_model("resnet")
     assert "seed" in MODELS
+
+
+def test_without_dropout_there_is_no_dropout_layer_and_the_weights_are_named_alike():
+    without, with_dropout = build_model(dropout=0.0), build_model(dropout=0.1)
+    assert not [m for m in without.modules() if isinstance(m, torch.nn.Dropout2d)]
+    assert len([m for m in with_dropout.modules() if isinstance(m, torch.nn.Dropout2d)]) == 6
+    assert without.state_dict().keys() == with_dropout.state_dict().keys()  # checkpoints load into either
+    without.load_state_dict(with_dropout.state_dict())
+
+
+def test_the_table_with_containers_puts_each_holder_before_its_layers_with_its_own_output():
+    model = build_model(dropout=0.0)
+    rows = layer_table(model, containers=True)
+    assert [row for row in rows if not row.get("container")] == layer_table(model)
+    by_name = {row["name"]: row for row in rows}
+    names = [row["name"] for row in rows]
+    assert names.index("features.0") < names.index("features.0.0")
+    assert by_name["features.0"]["output"] == by_name["features.0.2"]["output"] == (16, 26, 26)
+    assert by_name["features.0"]["params"] == 160 + 32 and by_name["features.0"]["receptive_field"] == 3
+    assert by_name["features.5"]["output"] == (16, 11, 11) and by_name["features.3"]["output"] == (16, 22, 22)

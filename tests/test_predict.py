@@ -211,3 +211,49 @@ def test_a_blank_page_photographed_under_any_light_reads_no_number(predictor, li
     for _ in range(20):
         reading = predictor.read_picture(photograph(np.zeros((280, 280), np.float32), light(rng, y, x), rng))
         assert reading is None or reading.number == "", reading.text
+
+
+def run_python(*args, script: str, **kwargs):
+    return subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120,
+                          **kwargs)
+
+
+# Runs `digitpad predict ARGS...` as a command line would, and reports whether torch was imported.
+NO_TORCH_PROBE = """
+import sys
+from digitpad.app import main
+try:
+    status = main(sys.argv[1:])
+except SystemExit as exit:
+    status = exit.code
+print('torch imported' if 'torch' in sys.modules else 'torch not imported', file=sys.stderr)
+sys.exit(status)
+"""
+
+
+@pytest.mark.parametrize("args, status", [(["--help"], 0), (["digit.png", "--bogus"], 2), ([], 2),
+                                          (["--model"], 2)])
+def test_help_and_argument_errors_answer_before_torch_is_imported(args, status):
+    result = run_python("predict", *args, script=NO_TORCH_PROBE)
+    assert result.returncode == status, result.stderr
+    assert result.stderr.endswith("torch not imported\n"), result.stderr
+    assert ("usage: digitpad predict" in result.stdout) if status == 0 else ("error:" in result.stderr)
+
+
+def test_help_shows_percent_signs_once(capsys):
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    text = capsys.readouterr().out
+    assert "7 (98.0%)" in text and "(62%)" in text and "%%" not in text
+
+
+def test_a_reader_that_stops_reading_ends_predict_quietly(mnist, tmp_path):
+    # `digitpad predict *.png | head`: the pipe's reader is gone before the answers are written.
+    image = tmp_path / "digit.png"
+    write_digit(image, 4, mnist)
+    process = subprocess.Popen([sys.executable, "-m", "digitpad.app", "predict", str(image), str(image)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdout.close()
+    error = process.stderr.read()
+    assert process.wait(timeout=120) == 1
+    assert error == ""  # neither a traceback nor "Exception ignored ... BrokenPipeError"

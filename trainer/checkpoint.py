@@ -25,7 +25,7 @@ from pathlib import Path
 import platformdirs
 import torch
 
-from .config import EpochEnd, TrainConfig
+from .config import LEGACY, EpochEnd, TrainConfig
 from .files import check_output_path, replaced_atomically
 from .locks import claim_new_name, remove_if_stale
 from .metadata import FORMAT, FORMAT_VERSION, build_meta, check_meta
@@ -125,14 +125,24 @@ def is_checkpoint_file(path: Path) -> bool:
     return isinstance(payload, dict) and payload.get("format") == FORMAT
 
 
-def check_output(path: Path, force: bool = False, flag: str = "--out") -> Path:
+def _dropout(meta: dict) -> float:
+    """The dropout rate the model was trained with, so its layers are listed as they were (a model trained
+    without dropout has no Dropout2d); the seed's old 0.1 when the settings do not say or make no sense."""
+    settings = meta.get("settings")
+    rate = TrainConfig.from_dict(settings).dropout if isinstance(settings, dict) else LEGACY["dropout"]
+    valid = isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0 <= rate < 1
+    return rate if valid else LEGACY["dropout"]
+
+
+def check_output(path: Path, force: bool = False, flag: str = "--out", create_folder: bool = False) -> Path:
     """Make sure a checkpoint can be written to `path` before any training starts; ValueError saying why not.
 
     An existing file is replaced only when asked (`force`) and only if it is itself a digitpad checkpoint: a
-    trained model is hours of work, and a file of anything else was never ours to overwrite.
+    trained model is hours of work, and a file of anything else was never ours to overwrite. Its folder must
+    exist unless `create_folder` (for digitpad's own models folder; see check_output_path).
     """
     return check_output_path(path, force, flag, "a digitpad checkpoint", is_checkpoint_file,
-                             "the checkpoint's file name")
+                             "the checkpoint's file name", create_folder)
 
 
 _TEMPORARY = re.compile(r"^\..+\.pt\.(?:(\d+)\.)?[^.]+\.tmp$")
@@ -257,7 +267,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
                                or weights_digest(state) != digest):
         raise CheckpointError(f"{path} is damaged: its weights no longer match the checksum saved with them (a "
                               f"bad disk, copy or download changed them). Use another copy, or train again.")
-    model = build_model(name)
+    model = build_model(name, dropout=_dropout(meta))
     try:
         model.load_state_dict(state)
     except Exception as error:

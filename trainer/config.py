@@ -12,6 +12,9 @@ import math
 from dataclasses import dataclass, fields
 
 MNIST_TRAIN_SIZE = 60_000
+# At most a sixth of the training images is held out for validation (see data.split_validation): 10,000 of MNIST's.
+MAX_VALIDATION_SHARE = 6
+MAX_VALIDATION_IMAGES = MNIST_TRAIN_SIZE // MAX_VALIDATION_SHARE
 
 
 class ConfigError(ValueError):
@@ -69,9 +72,10 @@ class TrainConfig:
             problems.append(f"the outlier weight must be a number of at least 0, not {self.outlier_weight!r}")
         if not _is_int(self.outlier_start) or self.outlier_start < 1:
             problems.append(f"the outliers' first epoch must be a whole number of at least 1, not {self.outlier_start!r}")
-        if not _is_int(self.validation_images) or self.validation_images < 0:
-            problems.append(f"the validation images must be a whole number of at least 0, "
-                            f"not {self.validation_images!r}")
+        if not _is_int(self.validation_images) or not 0 <= self.validation_images <= MAX_VALIDATION_IMAGES:
+            problems.append(f"the validation images must be a whole number from 0 to {MAX_VALIDATION_IMAGES:,} "
+                            f"(a sixth of MNIST's {MNIST_TRAIN_SIZE:,} training images: the rest are for "
+                            f"training), not {self.validation_images!r}")
         if not _is_number(self.extra_digits) or not 0 <= self.extra_digits <= 1:
             problems.append(f"the extra digits must be a share between 0 and 1 of the training images, "
                             f"not {self.extra_digits!r}")

@@ -21,6 +21,8 @@ import numpy as np
 import platformdirs
 import torch
 
+from .config import MAX_VALIDATION_SHARE
+
 # MNIST's pixel statistics on its training set; every input the net sees, training or drawing, uses them.
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
@@ -94,8 +96,10 @@ def _download(root: Path) -> None:
             MNIST(str(root), train=True, download=True)
             MNIST(str(root), train=False, download=True)
         except Exception as error:  # URLError, HTTP errors, checksum failures: all mean "not downloaded"
+            # torchvision's message spans lines (each mirror tried, on a line of its own): ours is one line.
+            why = " ".join(str(error).split())
             raise DataError(
-                f"MNIST is not in {raw_folder(root)} and could not be downloaded ({error}). "
+                f"MNIST is not in {raw_folder(root)} and could not be downloaded ({why}). "
                 f"Put the four files {', '.join(RAW_FILES)} there, or use a folder that already holds MNIST/raw/.",
                 folder_hint=True) from None
 
@@ -172,8 +176,9 @@ VALIDATION_SEED = 20261125
 
 
 def split_validation(train_split: MnistSplit, count: int) -> tuple[MnistSplit, MnistSplit | None]:
-    """(training, validation): `count` images held out (at most a sixth of a small set), the rest to train on."""
-    count = min(count, len(train_split) // 6)
+    """(training, validation): `count` images held out (at most a sixth of a small set), the rest to train on.
+    The caller reads how many were held out from the validation split: on a small set, fewer than `count`."""
+    count = min(count, len(train_split) // MAX_VALIDATION_SHARE)
     if count <= 0:
         return train_split, None
     order = torch.randperm(len(train_split), generator=torch.Generator().manual_seed(VALIDATION_SEED))

@@ -13,10 +13,14 @@ from pathlib import Path
 
 
 def check_output_path(path: str | os.PathLike, force: bool, flag: str, what: str, is_ours: Callable[[Path], bool],
-                      name_hint: str) -> Path:
+                      name_hint: str, create_folder: bool = False) -> Path:
     """Make sure `path` may be written (`what`, e.g. "a digitpad checkpoint", is the kind of file it will hold);
     ValueError saying why not. An existing file is replaced only when asked (`force`) and only if `is_ours` says
-    it is of that kind: a file of anything else was never ours to overwrite."""
+    it is of that kind: a file of anything else was never ours to overwrite.
+
+    A missing folder is created only when `create_folder` says so (digitpad's own folders, such as the models
+    folder); in a path a person gave it is refused, since a mistyped folder would otherwise grow a tree of new
+    folders without a word and the file land where nobody looks for it."""
     path = Path(path).expanduser()
     if path.is_dir():
         raise ValueError(f"{flag} {path} is a folder; give {name_hint}")
@@ -29,6 +33,12 @@ def check_output_path(path: str | os.PathLike, force: bool, flag: str, what: str
         if not force:
             raise ValueError(f"{flag} {path} already exists ({what}); add --force to replace it, or choose "
                              f"another name")
+    missing = path.parent
+    while not missing.parent.is_dir() and missing.parent != missing:  # the first folder on the way not there
+        missing = missing.parent
+    if not create_folder and not missing.exists():  # (something else in the way: "cannot write", below)
+        raise ValueError(f"{flag} {path}: the folder {missing} does not exist; give a file in an existing "
+                         f"folder (create the folder first if it is the one you meant)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path.parent):

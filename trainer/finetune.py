@@ -144,9 +144,12 @@ def run_finetune(base: str | Path, personal: str | Path | None = None, out: str 
     problem = readiness_problem(data.counts(), folder)
     if problem:
         raise PersonalSetError(problem)
-    # Held until the final save and rename: another run writing the same file is refused before any work.
+    if out is not None and not Path(out).expanduser().parent.is_dir():
+        check_output(Path(out), force=force)  # a folder given with `out` must exist: said before a lock makes it
+    # Held until the final save and rename: another run writing the same file is refused before any work. The
+    # models folder is digitpad's own and made when missing.
     with held_output(out, default_finetune_path(checkpoint.name), "fine-tuning run") as path:
-        path = check_output(path, force=force)
+        path = check_output(path, force=force, create_folder=out is None)
         return _fine_tune_into(path, out is None, checkpoint, base, folder, data, result, settings, on_event, stop,
                                download, post_train, started)
 

@@ -28,7 +28,7 @@ INPUT_SIZE = 28
 
 @dataclass(frozen=True)
 class Block:
-    name: str                     # the module that holds the block (e.g. "features.0"), else its convolution's
+    name: str                     # the module whose output its maps are (see output_name), e.g. "features.0"
     layers: tuple[str, ...]       # module names of its leaf layers, in order
     kinds: tuple[str, ...]        # their types: ("Conv2d", "ReLU", "BatchNorm2d", "Dropout2d")
     output: tuple[int, int, int]  # C, H, W of its feature maps
@@ -82,20 +82,23 @@ def conv_blocks(model: nn.Module) -> list[Block]:
         names = tuple(row["name"] for row in rows)
         kernel = modules[names[0]].kernel_size
         blocks.append(Block(
-            name=_holder(names, modules), layers=names, kinds=tuple(row["layer"] for row in rows),
+            name=output_name(names, modules), layers=names, kinds=tuple(row["layer"] for row in rows),
             output=tuple(rows[-1]["output"]), receptive_field=rows[-1]["receptive_field"],
             kernel=(kernel[0], kernel[-1]) if isinstance(kernel, tuple) else (kernel, kernel)))
     return blocks
 
 
-def _holder(names: tuple[str, ...], modules: dict[str, nn.Module]) -> str:
-    """The module that holds exactly these layers (a conv_block Sequential, say), else the first layer's name."""
+def output_name(names: tuple[str, ...], modules: dict[str, nn.Module]) -> str:
+    """The name a block of layers is shown by: the module whose output its maps are. That is the module holding
+    exactly these layers (a conv block's Sequential: "features.0"), else the last layer ("features.5", the
+    pooling after a 1x1 convolution). So every view that names a block, and `trainer info`'s table of modules
+    and their outputs, give one name the same shape."""
     parent = names[0].rpartition(".")[0]
     if parent and all(name.rpartition(".")[0] == parent for name in names):
         leaves = [name for name, module in modules[parent].named_modules() if not list(module.children())]
         if len(leaves) == len(names):
             return parent
-    return names[0]
+    return names[-1]
 
 
 @contextlib.contextmanager

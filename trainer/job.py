@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -58,9 +58,12 @@ def run_job(config: TrainConfig, out: str | Path | None = None, on_event: Callab
     """
     config.check()
     pick_device(config.device)  # an absent GPU fails now, not after the data is loaded
-    # Held until the final save and rename: another run writing the same file is refused before any work.
+    if out is not None and not Path(out).expanduser().parent.is_dir():
+        check_output(Path(out), force=force)  # a folder given with `out` must exist: said before a lock makes it
+    # Held until the final save and rename: another run writing the same file is refused before any work. The
+    # models folder is digitpad's own and made when missing.
     with held_output(out, default_checkpoint_path(config), "training run") as path:
-        path = check_output(path, force=force)
+        path = check_output(path, force=force, create_folder=out is None)
         return _train_into(path, out is None, config, on_event, stop or threading.Event(), download, on_epoch_model)
 
 
@@ -69,6 +72,10 @@ def _train_into(path: Path, rename: bool, config: TrainConfig, on_event, stop: t
     started = time.perf_counter()
     train_split, test_split = load_mnist(config.data_dir, download=download)
     train_split, validation = split_validation(train_split, config.validation_images)
+    held_out = len(validation) if validation is not None else 0
+    if held_out != config.validation_images:
+        # A small set gives up at most a sixth of its images: the checkpoint's settings say how many it did.
+        config = replace(config, validation_images=held_out)
     if config.train_limit is not None:
         train_split = train_split.head(config.train_limit)
     # Typeset and drawn digits beside MNIST's (trainer/digit_pool.py), so the net is sure of more than MNIST's hands.

@@ -11,13 +11,15 @@ from torch import nn
 
 
 def conv_block(in_channels: int, out_channels: int, dropout: float) -> nn.Sequential:
-    """3x3 conv, unpadded, then ReLU -> BatchNorm -> Dropout2d, in the seed's order."""
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, kernel_size=3),
-        nn.ReLU(),
-        nn.BatchNorm2d(out_channels),
-        nn.Dropout2d(dropout),
-    )
+    """3x3 conv, unpadded, then ReLU -> BatchNorm -> Dropout2d, in the seed's order.
+
+    Without dropout there is no Dropout2d layer at all, so the layer table and the inside view do not show one
+    that does nothing. Being last and weightless, its absence changes no weight's name: checkpoints load either way.
+    """
+    layers = [nn.Conv2d(in_channels, out_channels, kernel_size=3), nn.ReLU(), nn.BatchNorm2d(out_channels)]
+    if dropout:
+        layers.append(nn.Dropout2d(dropout))
+    return nn.Sequential(*layers)
 
 
 class SeedNet(nn.Module):
@@ -68,13 +70,17 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def layer_table(model: nn.Module, input_size: int = 28) -> list[dict]:
+def layer_table(model: nn.Module, input_size: int = 28, containers: bool = False) -> list[dict]:
     """One row per leaf layer: output shape (C, H, W), trainable parameters and receptive field.
 
     Shapes come from a real forward pass (hooks on a dummy input), so the table can't drift from the code;
-    the receptive field is derived from each layer's kernel size and stride.
+    the receptive field is derived from each layer's kernel size and stride. With `containers`, the modules
+    that hold layers (a conv block's Sequential, say) get a row too, before their layers, with `"container":
+    True`, their output and their layers' parameters: every module name any view shows is then in the table,
+    with the shape of that module's own output.
     """
     rows: list[dict] = []
+    outputs: dict[nn.Module, tuple] = {}
     hooks = []
     rf, jump = 1, 1
 
@@ -97,10 +103,16 @@ def layer_table(model: nn.Module, input_size: int = 28) -> list[dict]:
             "receptive_field": rf,
         })
 
+    def record_container(module: nn.Module, _inputs, output):
+        if isinstance(output, torch.Tensor):
+            outputs[module] = tuple(output.shape[1:])
+
     names = {m: n for n, m in model.named_modules()}
     for module in model.modules():
         if not list(module.children()):
             hooks.append(module.register_forward_hook(record))
+        elif containers and module is not model:
+            hooks.append(module.register_forward_hook(record_container))
     was_training = model.training
     model.eval()
     try:
@@ -110,4 +122,20 @@ def layer_table(model: nn.Module, input_size: int = 28) -> list[dict]:
         model.train(was_training)
         for hook in hooks:
             hook.remove()
-    return rows
+    return _with_containers(model, rows, outputs) if containers else rows
+
+
+def _with_containers(model: nn.Module, rows: list[dict], outputs: dict[nn.Module, tuple]) -> list[dict]:
+    """`rows` with a row for each container that ran, put before its first layer; its receptive field is that
+    of its last layer, the one whose output is its own."""
+    by_name = {row["name"]: row for row in rows}
+    table = []
+    for name, module in model.named_modules():
+        if name in by_name:
+            table.append(by_name[name])
+        elif module in outputs:
+            inside = [row for row in rows if row["name"].startswith(name + ".")]
+            table.append({"layer": type(module).__name__, "name": name, "output": outputs[module],
+                          "params": count_parameters(module), "container": True,
+                          "receptive_field": inside[-1]["receptive_field"] if inside else None})
+    return table

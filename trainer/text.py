@@ -22,6 +22,11 @@ def format_duration(seconds: float) -> str:
     return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
+def count_of(count: int, noun: str) -> str:
+    """ "1 image", "2,000 images": a count and its noun, plural unless it is one (nouns that add an s)."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def epoch_line(event: EpochEnd, epochs: int) -> str:
     """A Keras-like summary of one epoch."""
     return (f"epoch {event.epoch:>2}/{epochs}  train loss {event.train_loss:.4f} acc {event.train_accuracy:6.2%}  "
@@ -33,9 +38,9 @@ def weak_model_note(test_accuracy: float, train_images: int, epochs: int) -> str
     """A warning for a model too weak to be worth using (a quick try on a few images), else None."""
     if test_accuracy >= USEFUL_ACCURACY:
         return None
-    return (f"This model reads only {test_accuracy:.1%} of the test set: it trained on {train_images:,} images for "
-            f"{epochs} epoch{'s' if epochs != 1 else ''}. Train on more images, for more epochs, for a model "
-            f"worth reading digits with.")
+    return (f"This model reads only {test_accuracy:.1%} of the test set: it trained on "
+            f"{count_of(train_images, 'image')} for {count_of(epochs, 'epoch')}. Train on more images, for more "
+            f"epochs, for a model worth reading digits with.")
 
 
 def printable(text: str | os.PathLike) -> str:

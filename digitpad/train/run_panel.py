@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from trainer.config import EpochEnd, RunStarted
 from trainer.job import JobResult
-from trainer.text import format_duration, weak_model_note
+from trainer.text import count_of, format_duration, weak_model_note
 
 
 def reject_line(reject: dict) -> str:
@@ -118,8 +118,8 @@ class RunPanel(QGroupBox):
         self._run = event
         self._training_since = time.perf_counter()
         if self.stop.isEnabled():
-            self.status.setText(f"Training on {event.train_images:,} images ({event.device}, {event.precision}), "
-                                f"testing on {event.test_images:,}…")
+            self.status.setText(f"Training on {count_of(event.train_images, 'image')} ({event.device}, "
+                                f"{event.precision}), testing on {event.test_images:,}…")
 
     def batch(self, epoch: int, batch: int, running_loss: float) -> None:
         if self._run is None:
@@ -153,7 +153,7 @@ class RunPanel(QGroupBox):
         note = weak_model_note(final.test_accuracy, result.train_images, completed)
         self.result.setText(
             f"<span style='font-size:large'><b>Test accuracy {final.test_accuracy:.2%}</b></span> "
-            f"(the saved model, after epoch {final.epoch}), trained on {result.train_images:,} images."
+            f"(the saved model, after epoch {final.epoch}), trained on {count_of(result.train_images, 'image')}."
             + (f"<br><b style='color:#b45309'>{as_html(note)}</b>" if note else "")
             + (f"<br>{as_html(reject_line(result.reject))}" if result.reject else "")
             + f"<br>Saved as <code>{as_html(str(result.checkpoint))}</code>")

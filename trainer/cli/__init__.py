@@ -14,6 +14,7 @@ from ..data import DataError
 from ..engine import Diverged
 from ..export import ExportError
 from ..personal_set import PersonalSetError
+from ..terminal import run_until_reader_leaves
 from ..text import printable
 from . import evaluate, export, finetune, info, train
 
@@ -29,9 +30,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run_until_reader_leaves(lambda: _run(argv))  # `trainer eval ... --json | head`: no traceback
+
+
+def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
+    except BrokenPipeError:  # an OSError, but no error of the command's: the reader of its output went away
+        raise
     except DataError as error:
         hint = " Use --data-dir DIR or the DIGITPAD_DATA environment variable." if error.folder_hint else ""
         print(f"trainer: error: {printable(error)}{hint}", file=sys.stderr)

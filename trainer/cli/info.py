@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..checkpoint import load_checkpoint
-from ..config import EpochEnd
+from ..config import EpochEnd, TrainConfig
 from ..metadata import describe_accuracy, describe_finetune
 from ..model import DEFAULT_MODEL, MODELS, build_model, count_parameters, layer_table
 from ..text import epoch_line
@@ -15,16 +15,22 @@ def add_parser(commands) -> None:
     parser = commands.add_parser("info", help="layer table of a model, and a checkpoint's metadata",
                                  description="Print the layer table (output shape, parameters, receptive field) "
                                              "and, for a checkpoint, its metadata and training history.")
-    parser.add_argument("checkpoint", nargs="?", help="a checkpoint (default: show the untrained --model)")
+    parser.add_argument("checkpoint", nargs="?", help="a checkpoint (default: show the untrained --model, as `trainer train` would build it)")
     parser.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(MODELS), help="default: %(default)s")
     parser.set_defaults(run=run)
 
 
 def print_layers(model) -> None:
-    print(f"{'layer':<16}{'type':<20}{'output':>12}{'params':>9}{'RF':>5}")
-    for row in layer_table(model):
+    """Every module, a block's holder before its layers (indented), with the shape of its own output: the names
+    and shapes the inside view and the Train tab show for a block are the ones here (see inspection.output_name).
+    A holder's parameters are its layers': "--", so the column adds up to the total."""
+    print(f"{'layer':<22}{'type':<20}{'output':>12}{'params':>9}{'RF':>5}")
+    for row in layer_table(model, containers=True):
         shape = "x".join(str(size) for size in row["output"])
-        print(f"{row['name']:<16}{row['layer']:<20}{shape:>12}{row['params']:>9,}{row['receptive_field']:>5}")
+        name = "  " * row["name"].count(".") + row["name"]
+        params = "--" if row.get("container") else f"{row['params']:,}"
+        field = "" if row["receptive_field"] is None else row["receptive_field"]
+        print(f"{name:<22}{row['layer']:<20}{shape:>12}{params:>9}{field:>5}")
     print(f"total trainable parameters: {count_parameters(model):,}")
 
 
@@ -63,5 +69,5 @@ def run(args: argparse.Namespace) -> int:
         print()
         print_meta(args.checkpoint, checkpoint.meta, checkpoint.notes)
     else:
-        print_layers(build_model(args.model))
+        print_layers(build_model(args.model, dropout=TrainConfig().dropout))  # as `trainer train` builds it
     return 0

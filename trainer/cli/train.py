@@ -14,7 +14,7 @@ from ..checkpoint import is_checkpoint_file, models_dir
 from ..config import BatchEnd, EpochEnd, RunStarted, TrainConfig
 from ..job import run_job
 from ..model import DEFAULT_MODEL, MODELS, build_model, count_parameters
-from ..text import epoch_line, format_duration, weak_model_note
+from ..text import count_of, epoch_line, format_duration, weak_model_note
 from .options import add_data_options
 
 
@@ -103,8 +103,8 @@ class Progress:
 
         if isinstance(event, RunStarted):
             self.started = event
-            print(f"training on {event.train_images:,} images ({event.device}, {event.precision}), testing on "
-                  f"{event.test_images:,}, for {event.epochs} epoch{'s' if event.epochs != 1 else ''}", flush=True)
+            print(f"training on {count_of(event.train_images, 'image')} ({event.device}, {event.precision}), "
+                  f"testing on {event.test_images:,}, for {count_of(event.epochs, 'epoch')}", flush=True)
         elif isinstance(event, BatchEnd):
             if self.bar is None:
                 self.bar = tqdm(total=self.started.batches, desc=f"epoch {event.epoch}/{self.started.epochs}",
