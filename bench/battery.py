@@ -20,6 +20,7 @@ default folder); the others need nothing.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -40,6 +41,7 @@ from trainer.ink.images import to_grayscale
 from trainer.ink.render import render
 from trainer.synth import pictures
 from trainer.synth.digits import STYLES, random_digit
+from trainer.synth.typefaces import digit_fonts, typeset_digit
 
 SEED = 20261203
 SIZE = 280  # every picture's side, in pixels
@@ -155,6 +157,35 @@ def _canvas(rng, strokes, label):
     return strokes  # drawn with a pen chosen in `read`
 
 
+def _typeface(rng, _, label):
+    """A digit set in a typeface the training never saw (trainer.synth.typefaces.HELD_OUT), printed on paper."""
+    fonts = digit_fonts(held_out=True)
+    ink = typeset_digit(fonts[int(rng.integers(len(fonts)))], label, int(rng.integers(48, 129)),
+                        int(rng.integers(0, 4)))
+    page = np.asarray(Image.fromarray(pictures.to_bytes(ink)).resize((SIZE, SIZE), Image.BILINEAR),
+                      np.float32) / 255
+    return pictures.on_paper(page, paper=float(rng.uniform(0.85, 1)), pen=float(rng.uniform(0, 0.2)))
+
+
+HERSHEY_FONTS = ("futural", "futuram", "rowmans", "rowmand", "timesr", "timesi", "scripts", "cursive", "timesrb")
+
+
+def _hershey(rng, _, label):
+    """A digit drawn on the pad in one of the Hershey vector fonts (strokes someone else designed), as strokes."""
+    from HersheyFonts import HersheyFonts
+
+    font = HersheyFonts()
+    font.load_default_font(HERSHEY_FONTS[int(rng.integers(len(HERSHEY_FONTS)))])
+    font.normalize_rendering(1.0)
+    strokes = [list(stroke) for stroke in font.strokes_for_text(str(label))]
+    points = np.array([point for stroke in strokes for point in stroke], float)
+    (left, bottom), (right, top) = points.min(axis=0), points.max(axis=0)
+    height = float(rng.uniform(0.25, 0.6))
+    scale = height / (top - bottom)
+    x0, y0 = 0.5 - (right - left) * scale / 2, 0.5 - height / 2
+    return [[(x0 + (x - left) * scale, y0 + (top - y) * scale) for x, y in stroke] for stroke in strokes]
+
+
 def _blank(light):
     def make(rng, _, label):
         y, x = pictures.light_grid((SIZE, SIZE))
@@ -179,6 +210,8 @@ KINDS = [
     Kind("light ink on dark", "mnist", _light_on_dark),
     Kind("blue or red ballpoint on yellow or grey", "synth", _ballpoint),
     Kind("canvas drawings", "synth", _canvas),
+    Kind("typefaces never trained on", "typeface", _typeface),
+    Kind("Hershey vector fonts on the pad", "hershey", _hershey),
 ] + [Kind(f"blank page ({name})", BLANK, _blank(light))
      for name, light in {**pictures.LIGHTS, "smooth grey gradient": pictures.gradient}.items()]
 
@@ -216,10 +249,13 @@ def measure(predictor: Predictor, kind: Kind, n: int, mnist) -> dict:
         elif kind.source == "synth":
             label = i % 10
             made = kind.make(rng, random_digit(label, rng, style=int(rng.integers(len(STYLES[label])))), label)
+        elif kind.source in ("typeface", "hershey"):
+            label = i % 10
+            made = kind.make(rng, None, label)
         else:
             label = None
             made = kind.make(rng, None, None)
-        if kind.name == "canvas drawings":
+        if kind.name == "canvas drawings" or kind.source == "hershey":
             reading = predictor.read_strokes(made, CANVAS_PENS[i % len(CANVAS_PENS)])
         else:
             reading = predictor.read_picture(as_opened(made))
@@ -244,6 +280,12 @@ def run(n: int, model: str | None = None, data_dir: str | None = None, kinds: li
     for kind in chosen:
         if kind.source == "mnist" and mnist is None:
             notes.append(f"{kind.name}: left out, MNIST not found (give --data-dir or set DIGITPAD_DATA)")
+            continue
+        if kind.source == "typeface" and not digit_fonts(held_out=True):
+            notes.append(f"{kind.name}: left out, matplotlib's fonts were not found")
+            continue
+        if kind.source == "hershey" and importlib.util.find_spec("HersheyFonts") is None:
+            notes.append(f"{kind.name}: left out, needs the hershey-fonts package (the test extra)")
             continue
         results[kind.name] = measure(predictor, kind, n, mnist)
         if progress:
