@@ -3,8 +3,8 @@
 A net taught on MNIST alone is unsure of digits written as few of MNIST's writers write them: typeset shapes
 (a 1 with a flag and a foot, a bar on the 7), digits drawn on the pad with a mouse, pictures with another pen.
 It reads them right but below its "not sure" threshold: 7.7% of typeset digits and 5.8% of digits drawn in
-vector fonts were flagged. So training adds, beside the MNIST images (as a share of them, `TrainConfig.
-extra_digits`), a pool of
+vector fonts were flagged. So training can add, beside the MNIST images (as a share of them, `TrainConfig.
+extra_digits`, `trainer train --extra-digits 0.16`; off by default, see docs/recipe.md for why), a pool of
 
 - digits set in matplotlib's typefaces (trainer.synth.typefaces; the STIX fonts are kept out, for measuring),
   at two sizes and four weights, made into MNIST's 28x28 picture as an opened picture is;
