@@ -29,6 +29,7 @@ def test_a_big_photo_is_decoded_reduced(tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads the peak memory from Linux's /proc")
+@pytest.mark.slow  # a subprocess
 def test_reading_a_bomb_stays_within_a_few_hundred_megabytes(tmp_path):
     bomb = tmp_path / "bomb.png"
     Image.new("RGB", (5500, 5500), "white").save(bomb)  # 91 MB decoded: accepted, then reduced

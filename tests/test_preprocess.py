@@ -118,6 +118,7 @@ def test_the_background_is_mnists_black_and_the_ink_reaches_white():
     assert field.max() == pytest.approx(1, abs=0.05)
 
 
+@pytest.mark.slow  # a subprocess
 def test_preprocessing_needs_no_torch_and_no_qt():
     import subprocess
     import sys

@@ -57,6 +57,7 @@ def test_a_parameter_without_gradient_is_an_error_not_a_silent_skip():
         sgd.step()
 
 
+@pytest.mark.slow  # a subprocess
 def test_a_whole_training_run_does_not_import_torch_dynamo():
     code = ("import sys, torch\n"
             "from trainer.config import TrainConfig\n"
