@@ -13,6 +13,7 @@ from trainer.ink.images import ImageError, load_image
 from trainer.text import printable
 
 
+@pytest.mark.slow  # a very large file
 def test_an_image_that_decodes_to_gigabytes_is_refused_before_decoding(tmp_path):
     bomb = tmp_path / "bomb.png"
     Image.new("L", (12000, 12000), 255).save(bomb)  # a few hundred KB on disk

@@ -83,6 +83,7 @@ def test_without_the_extra_the_command_says_how_to_install_it_in_one_line(tmp_pa
     assert "onnxruntime" in result.stderr and not (tmp_path / "m.onnx").exists()
 
 
+@pytest.mark.slow  # an ONNX export
 def test_a_file_that_disagrees_with_pytorch_is_refused_and_not_written(monkeypatch, tmp_path):
     monkeypatch.setattr(export, "_write", lambda model, path, meta: path.write_bytes(b"an onnx file"))
     monkeypatch.setattr(export, "compare", lambda path, model, images: (2e-4, (10, 1, 7)))

@@ -139,6 +139,7 @@ def test_tiny_pictures_work():
     assert ink_box(image, level=0.5)[2] == 20 and ink_box(image)[3] <= 5
 
 
+@pytest.mark.slow  # huge pictures
 def test_huge_pictures_work():
     picture = canvas_with([(500, 1200, 3500, 1500)], size=(4000, 3000))
     image = as_image(preprocess(picture))

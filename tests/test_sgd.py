@@ -26,6 +26,7 @@ def test_the_schedule_is_onecycles_step_by_step(total_steps, pct_start):
         schedule.step()
 
 
+@pytest.mark.slow  # a training run
 def test_training_the_seed_net_with_it_matches_torchs_sgd_to_1e_6():
     torch.manual_seed(0)
     reference = build_model("seed", dropout=0.0)  # no random masks: both nets must see the same function
