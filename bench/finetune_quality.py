@@ -1,7 +1,7 @@
 """Fine-tuning on an unusual hand: before and after, on samples the fine-tune never saw, and MNIST kept.
 
-A scripted person (tests/unusual_hand.py: continental 1 and 7, open 4, curly 9, strong slant, thick pen) draws
-on the real canvas (offscreen, real mouse events): 10 samples a digit to learn from, saved as a personal set, and
+A scripted person (trainer/synth/unusual_hand.py: continental 1 and 7, open 4, curly 9, strong slant, thick pen)
+draws on the real canvas (digitpad/draw/scripted.py: offscreen, real mouse events): 10 samples a digit to learn from, saved as a personal set, and
 20 a digit held out in another folder. The built-in model is fine-tuned on the set with `trainer.finetune`, as
 `trainer finetune` and the "My handwriting" tab run it; then both models read the held-out samples and the MNIST
 test set. Prints the figures, the fine-tune's time and the CPU.
@@ -22,8 +22,6 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # for tests.unusual_hand, the scripted hand the tests also use
 
 import numpy as np  # noqa: E402
 
@@ -52,15 +50,15 @@ def draw_sets(learn_dir: Path, held_dir: Path, args) -> None:
     from PySide6.QtWidgets import QApplication
 
     from digitpad.draw.canvas import DrawingCanvas
-    from tests.unusual_hand import write_set
+    from digitpad.draw.scripted import write_unusual_set
 
     app = QApplication.instance() or QApplication([])
     canvas = DrawingCanvas()
     canvas.resize(400, 400)
     canvas.show()
     app.processEvents()
-    write_set(canvas, learn_dir, args.learn, args.learn_seed)
-    write_set(canvas, held_dir, args.held_out, args.held_out_seed)
+    write_unusual_set(canvas, learn_dir, args.learn, args.learn_seed)
+    write_unusual_set(canvas, held_dir, args.held_out, args.held_out_seed)
     canvas.close()
 
 

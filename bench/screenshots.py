@@ -1,6 +1,7 @@
 """README's screenshots of the Draw tab, made offscreen from drawings drawn with mouse events on the real canvas;
 with --handwriting DATA_DIR also the My handwriting tab after a real fine-tune on the scripted unusual hand
-(tests/unusual_hand.py: 10 samples a digit drawn on the canvas into a temporary personal set).
+(trainer/synth/unusual_hand.py, drawn by digitpad/draw/scripted.py: 10 samples a digit drawn on the canvas
+into a temporary personal set).
 
     python bench/screenshots.py [--out docs] [--model CKPT] [--handwriting ../shared/mnist]
 """
@@ -16,8 +17,6 @@ from pathlib import Path
 import numpy as np
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # for tests.unusual_hand, the scripted hand the tests also use
 
 from PySide6.QtCore import QEvent, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QMouseEvent  # noqa: E402
@@ -60,9 +59,9 @@ def handwriting(window, canvas, path: Path) -> None:
     """Draw the unusual hand's samples, fine-tune in the tab as a person would, grab the tab when it is done."""
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from tests.unusual_hand import write_set
+    from digitpad.draw.scripted import write_unusual_set
 
-    write_set(canvas, window.personal_set.folder, 10, seed=1)
+    write_unusual_set(canvas, window.personal_set.folder, 10, seed=1)
     window.tabs.setCurrentWidget(window.handwriting_tab)
     window.handwriting_tab.refresh()
     loop = QEventLoop()

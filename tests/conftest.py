@@ -8,6 +8,29 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from trainer.data import missing_files, resolve_data_dir  # noqa: E402
 
+from .fake_mnist import write_fake_mnist  # noqa: E402
+
+
+# Markers that follow from what a test asks for (pyproject registers them); a test that runs a subprocess or is
+# slow for another reason says `@pytest.mark.slow` itself. `pytest -m "not slow and not mnist"` is the quick run;
+# a plain `pytest` still runs everything.
+FIXTURE_MARKS = {
+    "mnist": {"mnist", "mnist_dir"},   # the real MNIST from $DIGITPAD_DATA (skipped without it)
+    "gui": {"qtbot", "qapp"},          # Qt widgets, through pytest-qt (the `window` fixture uses qtbot)
+    "slow": {"fake_mnist"},            # a fake MNIST is there to be trained or evaluated on (fake_dir and kin)
+}
+
+
+def marks_for(fixturenames) -> set[str]:
+    """The markers a test earns by the fixtures it uses, directly or through other fixtures."""
+    return {mark for mark, fixtures in FIXTURE_MARKS.items() if fixtures & set(fixturenames)}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for mark in sorted(marks_for(getattr(item, "fixturenames", ()))):
+            item.add_marker(mark)
+
 
 @pytest.fixture(scope="session")
 def session_cache(tmp_path_factory):
@@ -23,6 +46,35 @@ def isolated_user_folders(tmp_path_factory, monkeypatch, session_cache):
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(session_cache))
     return home
+
+
+@pytest.fixture(scope="session")
+def fake_mnist(tmp_path_factory):
+    """fake_mnist(n_train, n_test, seed) -> the folder of a fake MNIST of that size (tests/fake_mnist.py), written
+    once per session for each size: nothing writes into a data folder, so every test that asks may share it."""
+    made: dict[tuple[int, int, int], Path] = {}
+
+    def make(n_train: int = 64, n_test: int = 32, seed: int = 0) -> Path:
+        key = (n_train, n_test, seed)
+        if key not in made:
+            folder = tmp_path_factory.mktemp(f"fake-mnist-{n_train}-{n_test}-{seed}")
+            made[key] = write_fake_mnist(folder, n_train=n_train, n_test=n_test, seed=seed)
+        return made[key]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def fake_dir(fake_mnist) -> str:
+    """The fake MNIST most trainings run on (256 training images, 64 test), as the string a --data-dir takes.
+    Tests count on the size: a run's train_images is 256 less the validation share."""
+    return str(fake_mnist(256, 64))
+
+
+@pytest.fixture(scope="session")
+def fake_dir_512(fake_mnist) -> str:
+    """A larger fake MNIST (512 training images, 128 test) for the training tabs, whose runs must last a while."""
+    return str(fake_mnist(512, 128))
 
 
 @pytest.fixture(scope="session")

@@ -9,31 +9,28 @@ import pytest
 
 from digitpad import display
 
-from .fake_mnist import write_fake_mnist
-
-
-def digitpad(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "digitpad.app", *args], capture_output=True, text=True,
-                          env=env or os.environ, timeout=120)
+from .commands import run_digitpad
 
 
 @pytest.mark.parametrize("words", [["predcit", "x.png"], ["x.png"], ["--frobnicate"]])
+@pytest.mark.slow  # a subprocess
 def test_unknown_words_are_an_error_naming_them_and_never_reach_qt(words):
-    result = digitpad(*words, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    result = run_digitpad(*words, env={"QT_QPA_PLATFORM": "offscreen"})
     assert result.returncode == 2
     assert f"unknown command or argument: {' '.join(words)}" in result.stderr
     assert "predict" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # a subprocess
 def test_help_lists_the_commands():
-    result = digitpad("--help")
+    result = run_digitpad("--help")
     assert result.returncode == 0 and "commands:" in result.stdout and "predict" in result.stdout
 
 
+@pytest.mark.slow  # a subprocess
 def test_no_display_is_said_in_words_not_a_qt_abort():
-    environment = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     if sys.platform.startswith("linux"):
-        result = digitpad(env=environment)
+        result = run_digitpad(env={"DISPLAY": None, "WAYLAND_DISPLAY": None, "QT_QPA_PLATFORM": None})
         assert result.returncode == 1 and "no display" in result.stderr and "digitpad predict" in result.stderr
 
 
@@ -53,8 +50,9 @@ def test_readme_gives_the_apt_line():
     assert display.APT_LINE in readme
 
 
-def test_ctrl_c_quits_cleanly_stopping_and_joining_a_training_run(tmp_path):
-    data = write_fake_mnist(tmp_path / "fake", n_train=512, n_test=64)
+@pytest.mark.slow  # a subprocess
+def test_ctrl_c_quits_cleanly_stopping_and_joining_a_training_run(tmp_path, fake_mnist):
+    data = fake_mnist(512, 64)
     script = (
         "import sys\n"
         "from PySide6.QtCore import QTimer\n"

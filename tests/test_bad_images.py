@@ -13,6 +13,7 @@ from trainer.ink.images import ImageError, load_image
 from trainer.text import printable
 
 
+@pytest.mark.slow  # a very large file
 def test_an_image_that_decodes_to_gigabytes_is_refused_before_decoding(tmp_path):
     bomb = tmp_path / "bomb.png"
     Image.new("L", (12000, 12000), 255).save(bomb)  # a few hundred KB on disk
@@ -29,6 +30,7 @@ def test_a_big_photo_is_decoded_reduced(tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads the peak memory from Linux's /proc")
+@pytest.mark.slow  # a subprocess
 def test_reading_a_bomb_stays_within_a_few_hundred_megabytes(tmp_path):
     bomb = tmp_path / "bomb.png"
     Image.new("RGB", (5500, 5500), "white").save(bomb)  # 91 MB decoded: accepted, then reduced

@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RECORDED = json.loads((ROOT / "bench" / "battery_figures.json").read_text())
 TOLERANCE = 1.0  # points: a kind may read this much worse than recorded (one picture in a hundred), no more
 
+pytestmark = pytest.mark.slow  # every test reads the battery bench/battery.py builds, in a subprocess
+
 
 @pytest.fixture(scope="module")
 def battery():

@@ -1,7 +1,6 @@
 """The `trainer` command, run as a user runs it: in a subprocess. On the small fake set, but for one real run."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,23 +11,15 @@ import pytest
 from trainer.checkpoint import load_checkpoint
 from trainer.text import weak_model_note
 
-from .fake_mnist import write_fake_mnist
+from .commands import run_trainer
 
-
-def trainer(*args, env=None, **kwargs):
-    return subprocess.run([sys.executable, "-m", "trainer", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=300, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def fake_dir(tmp_path_factory):
-    return str(write_fake_mnist(tmp_path_factory.mktemp("fake"), n_train=256, n_test=64))
+pytestmark = pytest.mark.slow  # every test runs `trainer` in a subprocess
 
 
 @pytest.fixture(scope="module")
 def trained(fake_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("train")
-    result = trainer("train", "--epochs", "2", "--data-dir", fake_dir, "--no-download",
+    result = run_trainer("train", "--epochs", "2", "--data-dir", fake_dir, "--no-download",
                      "--out", str(out / "seed.pt"), "--json-log", str(out / "log.jsonl"))
     return result, out
 
@@ -58,13 +49,13 @@ def test_the_settings_saved_say_how_many_images_were_held_out_not_how_many_were_
 
 
 def test_more_validation_images_than_can_be_held_out_are_refused():
-    result = trainer("train", "--validation-images", "60000")
+    result = run_trainer("train", "--validation-images", "60000")
     assert result.returncode == 1 and result.stderr.startswith("trainer: error: ")
     assert "from 0 to 10,000" in result.stderr and "not 60000" in result.stderr
 
 
 def test_an_out_in_a_folder_that_does_not_exist_is_refused_and_no_folder_is_made(tmp_path):
-    result = trainer("train", "--out", str(tmp_path / "no" / "such" / "m.pt"), "--data-dir", str(tmp_path),
+    result = run_trainer("train", "--out", str(tmp_path / "no" / "such" / "m.pt"), "--data-dir", str(tmp_path),
                      "--no-download")
     assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
     assert f"the folder {tmp_path / 'no'} does not exist" in result.stderr
@@ -72,7 +63,7 @@ def test_an_out_in_a_folder_that_does_not_exist_is_refused_and_no_folder_is_made
 
 
 def test_train_without_out_names_the_file_after_model_date_and_accuracy(fake_dir, tmp_path):
-    result = trainer("train", "--epochs", "1", "--data-dir", fake_dir, "--no-download",
+    result = run_trainer("train", "--epochs", "1", "--data-dir", fake_dir, "--no-download",
                      env={"XDG_DATA_HOME": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     saved = list((tmp_path / "digitpad" / "models").glob("seed-*.pt"))
@@ -84,7 +75,7 @@ def test_train_without_out_names_the_file_after_model_date_and_accuracy(fake_dir
 
 def test_eval_reports_accuracy_per_class_and_confusion(trained, fake_dir):
     _, out = trained
-    result = trainer("eval", str(out / "seed.pt"), "--data-dir", fake_dir, "--json")
+    result = run_trainer("eval", str(out / "seed.pt"), "--data-dir", fake_dir, "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     confusion = report["confusion_matrix"]
@@ -92,24 +83,24 @@ def test_eval_reports_accuracy_per_class_and_confusion(trained, fake_dir):
     assert report["accuracy"] == pytest.approx(sum(confusion[d][d] for d in range(10)) / 64)
     assert report["accuracy"] == pytest.approx(load_checkpoint(out / "seed.pt").test_accuracy)
     assert len(report["per_class_accuracy"]) == len(report["per_class_precision"]) == 10
-    text = trainer("eval", str(out / "seed.pt"), "--data-dir", fake_dir)
+    text = run_trainer("eval", str(out / "seed.pt"), "--data-dir", fake_dir)
     assert "confusion matrix" in text.stdout and "precision" in text.stdout
 
 
 def test_info_prints_the_layer_table_and_checkpoint_metadata(trained):
     _, out = trained
-    plain = trainer("info")
+    plain = run_trainer("info")
     assert plain.returncode == 0
     assert "total trainable parameters: 17,504" in plain.stdout
     assert "32x5x5" in plain.stdout and "AdaptiveAvgPool2d" in plain.stdout
-    with_checkpoint = trainer("info", str(out / "seed.pt"))
+    with_checkpoint = run_trainer("info", str(out / "seed.pt"))
     assert "Test accuracy" in with_checkpoint.stdout and "epochs=2" in with_checkpoint.stdout
     assert "epoch  2/2" in with_checkpoint.stdout
 
 
 @pytest.mark.parametrize("command", [[], ["train"], ["eval"], ["info"]])
 def test_every_command_has_help(command):
-    result = trainer(*command, "--help")
+    result = run_trainer(*command, "--help")
     assert result.returncode == 0 and "usage: trainer" in result.stdout
 
 
@@ -121,14 +112,14 @@ def test_errors_are_one_line_and_exit_non_zero(tmp_path):
                  ["train", "--device", "tpu"], ["train", "--lr", "nan"], ["train", "--out", str(tmp_path)],
                  ["train", "--validation-images", "60000"], ["train", "--out", str(tmp_path / "none" / "m.pt")],
                  ["info", str(tmp_path)]):
-        result = trainer(*args)
+        result = run_trainer(*args)
         assert result.returncode == 1, args
         assert result.stderr.startswith("trainer: error: ") and "Traceback" not in result.stderr
         assert result.stderr.count("\n") == 1, result.stderr
 
 
 def test_missing_data_says_how_to_point_elsewhere_in_the_terminals_words(tmp_path):
-    result = trainer("train", "--data-dir", str(tmp_path), "--no-download")
+    result = run_trainer("train", "--data-dir", str(tmp_path), "--no-download")
     assert "--data-dir DIR" in result.stderr and "DIGITPAD_DATA" in result.stderr
 
 
@@ -151,7 +142,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_last_complete_epoch(fake_dir, tmp_pa
 
 
 def test_a_short_run_on_real_mnist(mnist_dir, tmp_path):
-    result = trainer("train", "--epochs", "2", "--train-limit", "3000", "--data-dir", str(mnist_dir),
+    result = run_trainer("train", "--epochs", "2", "--train-limit", "3000", "--data-dir", str(mnist_dir),
                      "--out", str(tmp_path / "real.pt"))
     assert result.returncode == 0, result.stderr
     assert load_checkpoint(tmp_path / "real.pt").test_accuracy > 0.8
@@ -171,7 +162,7 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(trained, fake_dir)
 def test_info_lists_no_dropout_layer_for_a_model_trained_without_dropout(trained):
     _, out = trained  # trained with the default dropout, 0
     for args in (["info"], ["info", str(out / "seed.pt")]):
-        result = trainer(*args)
+        result = run_trainer(*args)
         assert result.returncode == 0, result.stderr
         assert "Dropout2d" not in result.stdout and "BatchNorm2d" in result.stdout
         assert "features.5" in result.stdout and "16x11x11" in result.stdout

@@ -272,6 +272,7 @@ def test_a_model_is_swapped_in_live_and_reset_to_the_built_in_one(window, tmp_pa
     assert shown(window)[0] == "7" and "built-in model" in window.findChild(QLabel, "modelLabel").text()
 
 
+@pytest.mark.slow  # a subprocess
 def test_digitpad_opens_the_window_with_the_built_in_model():
     """The `digitpad` command itself, in a process of its own, closed as soon as its window is up."""
     probe = (

@@ -11,13 +11,10 @@ from trainer.config import BatchEnd, ConfigError, EpochEnd, RunStarted, TrainCon
 from trainer.data import load_mnist
 from trainer.engine import Diverged, train
 
-from .fake_mnist import write_fake_mnist
-
 
 @pytest.fixture(scope="module")
-def fake(tmp_path_factory):
-    root = write_fake_mnist(tmp_path_factory.mktemp("fake"), n_train=640, n_test=200)
-    return load_mnist(root, download=False)
+def fake(fake_mnist):
+    return load_mnist(fake_mnist(640, 200), download=False)
 
 
 def kinds(events):

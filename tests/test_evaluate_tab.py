@@ -3,8 +3,6 @@ real MNIST test set once, against `trainer eval` of the same checkpoint)."""
 
 import json
 import re
-import subprocess
-import sys
 import threading
 
 import numpy as np
@@ -21,15 +19,15 @@ from trainer.checkpoint import load_checkpoint
 from trainer.data import load_test_split
 from trainer.evaluation import evaluate
 
-from .fake_mnist import write_fake_mnist
+from .commands import run_trainer
 
 TIMEOUT_MS = 60_000
 PERCENT = re.compile(r"\d+(\.\d+)?\s*%")
 
 
 @pytest.fixture(scope="module")
-def fake_dir(tmp_path_factory):
-    return str(write_fake_mnist(tmp_path_factory.mktemp("fake"), n_train=16, n_test=300, seed=3))
+def fake_dir(fake_mnist):
+    return str(fake_mnist(16, 300, seed=3))  # a test set larger than the evaluation's batch, hardly any training
 
 
 @pytest.fixture
@@ -163,11 +161,11 @@ def test_another_labelled_set_goes_through_the_same_views(tab, qtbot, seed):
         tab.evaluate_set(images, [1, 1], "short")
 
 
+@pytest.mark.slow  # a subprocess
 def test_the_tab_matches_trainer_eval_on_the_real_test_set(tab, qtbot, mnist_dir):
     tab.set_data_dir(str(mnist_dir))
     run(tab, qtbot)
-    cli = subprocess.run([sys.executable, "-m", "trainer", "eval", str(builtin_checkpoint_path()), "--data-dir",
-                          str(mnist_dir), "--no-download", "--json"], capture_output=True, text=True, timeout=300)
+    cli = run_trainer("eval", str(builtin_checkpoint_path()), "--data-dir", str(mnist_dir), "--no-download", "--json")
     assert cli.returncode == 0, cli.stderr
     report = json.loads(cli.stdout)
     shipped = load_checkpoint(builtin_checkpoint_path()).test_accuracy  # what training recorded for it

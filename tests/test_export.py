@@ -1,9 +1,6 @@
 """`trainer export --onnx` as a user runs it (a subprocess), the file checked with ONNX Runtime on real MNIST, the
 refusals (an existing file, a mismatch, the missing extra), and File > Export in the window."""
 
-import os
-import subprocess
-import sys
 
 import numpy as np
 import onnx
@@ -18,18 +15,15 @@ from trainer.checkpoint import load_checkpoint
 from trainer.data import normalize
 from trainer.export import ExportError, export_onnx
 
+from .commands import run_trainer
+
 SEED = str(builtin_checkpoint_path())
-
-
-def trainer(*args, code: str | None = None):
-    command = [sys.executable, "-c", code, *args] if code else [sys.executable, "-m", "trainer", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=dict(os.environ))
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, mnist_dir):
     out = tmp_path_factory.mktemp("export") / "seed.onnx"
-    result = trainer("export", SEED, "--onnx", str(out), "--data-dir", str(mnist_dir), "--no-download")
+    result = run_trainer("export", SEED, "--onnx", str(out), "--data-dir", str(mnist_dir), "--no-download")
     return result, out
 
 
@@ -61,32 +55,35 @@ def test_export_writes_an_onnx_model_that_onnx_runtime_runs_like_pytorch_on_real
     assert meta["normalization_mean"] == "0.1307" and meta["normalization_std"] == "0.3081"
 
 
+@pytest.mark.slow  # a subprocess
 def test_an_existing_file_is_replaced_only_with_force_and_only_if_it_is_an_onnx_model(exported, mnist_dir, tmp_path):
     _, out = exported
     before = out.read_bytes()
-    again = trainer("export", SEED, "--onnx", str(out), "--data-dir", str(mnist_dir))
+    again = run_trainer("export", SEED, "--onnx", str(out), "--data-dir", str(mnist_dir))
     assert again.returncode == 1 and "already exists" in again.stderr and "--force" in again.stderr
     assert out.read_bytes() == before
     notes = tmp_path / "notes.onnx"
     notes.write_text("my notes")
-    refused = trainer("export", SEED, "--onnx", str(notes), "--force", "--data-dir", str(mnist_dir))
+    refused = run_trainer("export", SEED, "--onnx", str(notes), "--force", "--data-dir", str(mnist_dir))
     assert refused.returncode == 1 and "not an ONNX model" in refused.stderr
     assert notes.read_text() == "my notes"
-    forced = trainer("export", SEED, "--onnx", str(out), "--force", "--data-dir", str(mnist_dir), "--no-download")
+    forced = run_trainer("export", SEED, "--onnx", str(out), "--force", "--data-dir", str(mnist_dir), "--no-download")
     assert forced.returncode == 0, forced.stderr
     assert onnx.load(str(out)).graph.output[0].name == "log_probabilities"
 
 
+@pytest.mark.slow  # a subprocess
 def test_without_the_extra_the_command_says_how_to_install_it_in_one_line(tmp_path):
     code = ("import sys; sys.modules['onnxruntime'] = None; from trainer.cli import main; "
             "sys.argv[0] = 'trainer'; sys.exit(main(sys.argv[1:]))")
-    result = trainer("export", SEED, "--onnx", str(tmp_path / "m.onnx"), code=code)
+    result = run_trainer("export", SEED, "--onnx", str(tmp_path / "m.onnx"), code=code)
     assert result.returncode != 0 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "pip install '.[export]'" in result.stderr
     assert "pip install onnx onnxruntime onnxscript" in result.stderr
     assert "onnxruntime" in result.stderr and not (tmp_path / "m.onnx").exists()
 
 
+@pytest.mark.slow  # an ONNX export
 def test_a_file_that_disagrees_with_pytorch_is_refused_and_not_written(monkeypatch, tmp_path):
     monkeypatch.setattr(export, "_write", lambda model, path, meta: path.write_bytes(b"an onnx file"))
     monkeypatch.setattr(export, "compare", lambda path, model, images: (2e-4, (10, 1, 7)))

@@ -2,9 +2,6 @@
 says), its checks before any work, and `trainer finetune` / `trainer eval --personal` / `trainer info`."""
 
 import json
-import os
-import subprocess
-import sys
 import threading
 
 import pytest
@@ -17,15 +14,10 @@ from trainer.finetune import FinetuneSettings, PhaseStarted, SetRead, run_finetu
 from trainer.model import build_model
 from trainer.personal_set import PersonalSetError
 
-from .fake_mnist import write_fake_mnist
+from .commands import run_trainer
 from .personal_samples import write_personal_set
 
 FIGURES = ("personal_accuracy_before", "personal_accuracy_after", "mnist_accuracy")
-
-
-@pytest.fixture(scope="module")
-def fake_dir(tmp_path_factory):
-    return str(write_fake_mnist(tmp_path_factory.mktemp("fake"), n_train=256, n_test=64))
 
 
 @pytest.fixture
@@ -127,16 +119,12 @@ def test_the_loader_refuses_fine_tuning_figures_that_are_not_fractions(tmp_path)
         load_checkpoint(tmp_path / "bad.pt")
 
 
-def trainer(*args):
-    return subprocess.run([sys.executable, "-m", "trainer", *args], capture_output=True, text=True,
-                          env=dict(os.environ), timeout=300)
-
-
+@pytest.mark.slow  # a subprocess
 def test_the_commands_fine_tune_evaluate_and_describe_a_personal_set(fake_dir, personal_dir, tmp_path):
     corrupt = personal_dir / "4" / "corrupt.png"
     corrupt.write_bytes(b"\x89PNG\r\n\x1a\n broken")
     out = tmp_path / "mine.pt"
-    finetune = trainer("finetune", str(builtin_checkpoint_path()), "--personal", str(personal_dir), "--out",
+    finetune = run_trainer("finetune", str(builtin_checkpoint_path()), "--personal", str(personal_dir), "--out",
                        str(out), "--epochs", "1", "--seed", "3", "--json", "--data-dir", fake_dir, "--no-download")
     assert finetune.returncode == 0, finetune.stderr
     figures = json.loads(finetune.stdout)
@@ -145,27 +133,28 @@ def test_the_commands_fine_tune_evaluate_and_describe_a_personal_set(fake_dir, p
     assert f"warning: skipped {corrupt}" in finetune.stderr
     assert load_checkpoint(out).meta["settings"]["seed"] == 3
 
-    again = trainer("finetune", str(builtin_checkpoint_path()), "--personal", str(personal_dir), "--out", str(out),
+    again = run_trainer("finetune", str(builtin_checkpoint_path()), "--personal", str(personal_dir), "--out", str(out),
                     "--data-dir", fake_dir, "--no-download")
     assert again.returncode == 1 and "already exists" in again.stderr and "--force" in again.stderr
 
-    evaluation = trainer("eval", str(out), "--personal", str(personal_dir), "--json")
+    evaluation = run_trainer("eval", str(out), "--personal", str(personal_dir), "--json")
     assert evaluation.returncode == 0, evaluation.stderr
     report = json.loads(evaluation.stdout)
     assert report["images"] == 9 and str(personal_dir) in report["set"] and 0 <= report["accuracy"] <= 1
     assert report["personal_set"] == str(personal_dir) and f"skipped {corrupt}" in evaluation.stderr
     assert len(report["mistakes"]) == round((1 - report["accuracy"]) * 9)
-    on_mnist = json.loads(trainer("eval", str(out), "--json", "--data-dir", fake_dir, "--no-download").stdout)
+    on_mnist = json.loads(run_trainer("eval", str(out), "--json", "--data-dir", fake_dir, "--no-download").stdout)
     assert on_mnist["set"] == "MNIST test" and on_mnist["images"] == 64
 
-    info = trainer("info", str(out))
+    info = run_trainer("info", str(out))
     assert "Fine-tuned from seed.pt on the personal set" in info.stdout
     assert f"{figures['personal_accuracy_after']:.2%} after" in info.stdout
 
 
+@pytest.mark.slow  # a subprocess
 def test_too_few_samples_is_a_one_line_error(tmp_path):
     write_personal_set(tmp_path / "few", per_digit=1, digits=[5])
-    result = trainer("finetune", str(builtin_checkpoint_path()), "--personal", str(tmp_path / "few"))
+    result = run_trainer("finetune", str(builtin_checkpoint_path()), "--personal", str(tmp_path / "few"))
     assert result.returncode == 1 and result.stderr.startswith("trainer: error: Too few samples")
     assert "1 more needed: 5 (1 more)" in result.stderr
     assert result.stdout == f"personal set {tmp_path / 'few'}: 1 sample (5: 1)\n"  # what it found, then no more
@@ -178,25 +167,27 @@ def test_a_fine_tuned_model_gets_its_own_not_sure_threshold(fake_dir, personal_d
     assert 0 < reject["threshold"] < 1 and "held out" in reject["calibrated_on"]
 
 
+@pytest.mark.slow  # a subprocess
 def test_a_file_where_the_set_should_be_is_one_line_naming_what_named_it(tmp_path, monkeypatch):
     not_a_folder = tmp_path / "notes.txt"
     not_a_folder.write_text("mine")
     monkeypatch.setenv("DIGITPAD_PERSONAL", str(not_a_folder))
-    from_environment = trainer("finetune", str(builtin_checkpoint_path()))
+    from_environment = run_trainer("finetune", str(builtin_checkpoint_path()))
     assert from_environment.returncode == 1 and from_environment.stderr.startswith(
         f"trainer: error: $DIGITPAD_PERSONAL names {not_a_folder}, which is a file; the personal set is a folder "
         f"holding 0/ to 9/")
     assert "unset it" in from_environment.stderr and len(from_environment.stderr.splitlines()) == 1
-    given = trainer("eval", str(builtin_checkpoint_path()), "--personal", str(not_a_folder))
+    given = run_trainer("eval", str(builtin_checkpoint_path()), "--personal", str(not_a_folder))
     assert given.returncode == 1 and given.stderr.startswith(f"trainer: error: --personal {not_a_folder} is a file")
     assert not_a_folder.read_text() == "mine"
 
 
+@pytest.mark.slow  # a subprocess
 def test_folders_that_are_not_digits_are_named_once_by_the_commands(tmp_path):
     write_personal_set(tmp_path / "few", per_digit=1, digits=[5])
     for folder in ("x", "10", "5/nested"):
         (tmp_path / "few" / folder).mkdir()
-    result = trainer("finetune", str(builtin_checkpoint_path()), "--personal", str(tmp_path / "few"))
+    result = run_trainer("finetune", str(builtin_checkpoint_path()), "--personal", str(tmp_path / "few"))
     named = [line for line in result.stderr.splitlines() if "10/" in line]
     assert named == [f"warning: ignored in {tmp_path / 'few'}: 10/, 5/nested/, x/; only the folders 0/ to 9/ hold "
                      f"samples (one image file per sample, no folders inside): move the images into the folder of "

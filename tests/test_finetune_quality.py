@@ -3,9 +3,8 @@ canvas: a small version of bench/finetune_quality.py (which reports the full fig
 
 from digitpad import builtin_checkpoint_path
 from digitpad.draw.canvas import DrawingCanvas
+from digitpad.draw.scripted import write_unusual_set
 from trainer.finetune import FinetuneSettings, run_finetune
-
-from .unusual_hand import write_set
 
 
 def test_fine_tuning_learns_continental_ones_and_sevens_and_keeps_mnist(qtbot, mnist_dir, tmp_path):
@@ -13,7 +12,7 @@ def test_fine_tuning_learns_continental_ones_and_sevens_and_keeps_mnist(qtbot, m
     qtbot.addWidget(canvas)
     canvas.resize(400, 400)
     canvas.show()
-    write_set(canvas, tmp_path / "personal", per_digit=9, seed=1, digits=[1, 7])
+    write_unusual_set(canvas, tmp_path / "personal", per_digit=9, seed=1, digits=[1, 7])
     settings = FinetuneSettings(epochs=1, mnist_images=2000, data_dir=str(mnist_dir))
     result = run_finetune(builtin_checkpoint_path(), tmp_path / "personal", tmp_path / "mine.pt", settings,
                           download=False)

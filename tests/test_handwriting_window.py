@@ -15,7 +15,6 @@ from trainer.checkpoint import load_checkpoint, models_dir
 from trainer.personal_set import PersonalSet
 
 from .drawing import ONE, SEVEN, drag, line
-from .fake_mnist import write_fake_mnist
 from .personal_samples import write_personal_set
 
 
@@ -30,11 +29,6 @@ def personal_dir(tmp_path, monkeypatch):
 def window(personal_dir, window):  # the shared window, made once $DIGITPAD_PERSONAL names this test's set
     assert window.personal_set.folder == personal_dir
     return window
-
-
-@pytest.fixture(scope="module")
-def fake_dir(tmp_path_factory):
-    return str(write_fake_mnist(tmp_path_factory.mktemp("fake"), n_train=256, n_test=64))
 
 
 def files(folder, digit):

@@ -9,13 +9,6 @@ from trainer.config import ConfigError, TrainConfig
 from trainer.data import DataError
 from trainer.job import run_job
 
-from .fake_mnist import write_fake_mnist
-
-
-@pytest.fixture(scope="module")
-def fake_dir(tmp_path_factory):
-    return str(write_fake_mnist(tmp_path_factory.mktemp("fake"), n_train=256, n_test=64))
-
 
 def test_without_out_the_model_goes_to_the_models_folder_named_with_its_accuracy(fake_dir):
     result = run_job(TrainConfig(epochs=2, data_dir=fake_dir), download=False)

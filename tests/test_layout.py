@@ -4,6 +4,7 @@ trainer apart from Qt, the reading pipeline apart from Qt and torch, and every p
 
 import ast
 import re
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10: the same parser, as a package (the test extra)
@@ -140,3 +141,19 @@ def test_the_architecture_page_describes_every_package():
         if path.name == "__init__.py":
             folder = "/".join(name.split(".")) + "/"
             assert re.search(re.escape(folder), layout), f"docs/architecture.md does not mention {folder}"
+
+
+def test_bench_imports_nothing_from_tests_and_never_edits_sys_path():
+    # What bench/ shares with the tests (the unusual hand, the scripted pen) lives in the packages, which an
+    # editable install makes importable; a bench script that reached into tests/ needed sys.path edited first.
+    scripts = sorted((ROOT / "bench").glob("*.py"))
+    assert scripts
+    for path in scripts:
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                assert not any(alias.name.split(".")[0] == "tests" for alias in node.names), path.name
+            elif isinstance(node, ast.ImportFrom):
+                assert node.level or (node.module or "").split(".")[0] != "tests", path.name
+            elif isinstance(node, ast.Attribute) and node.attr == "path":
+                assert not (isinstance(node.value, ast.Name) and node.value.id == "sys"), f"{path.name} edits sys.path"

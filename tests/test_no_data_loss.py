@@ -3,9 +3,6 @@ saves nothing and says what to do. CLI behaviour is tested in subprocesses, as a
 
 import json
 import math
-import os
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -14,19 +11,14 @@ from trainer.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from trainer.config import EpochEnd, TrainConfig
 from trainer.model import build_model
 
-from .fake_mnist import write_fake_mnist
+from .commands import run_trainer
 
 HISTORY = [EpochEnd(1, 0.5, 0.9, 0.2, 0.95, 0.01, 3.0)]
 
 
-def trainer(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "trainer", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, "PYTHONPATH": os.getcwd()}, timeout=300)
-
-
 @pytest.fixture(scope="module")
-def fake_data(tmp_path_factory):
-    return write_fake_mnist(tmp_path_factory.mktemp("fake"), n_train=64, n_test=32)
+def fake_data(fake_mnist):
+    return fake_mnist(64, 32)
 
 
 @pytest.fixture
@@ -35,7 +27,7 @@ def good_model(tmp_path):
 
 
 def quick_train(data, *args):
-    return trainer("train", "--epochs", "1", "--data-dir", str(data), "--no-download", *args)
+    return run_trainer("train", "--epochs", "1", "--data-dir", str(data), "--no-download", *args)
 
 
 def test_out_never_replaces_an_existing_checkpoint_without_force(fake_data, good_model):

@@ -89,6 +89,7 @@ def test_the_shipped_model_carries_its_calibration():
     assert reject["digits_flagged"] <= 0.03 and reject["nondigits_flagged"] >= 0.8
 
 
+@pytest.mark.slow  # many drawings read
 def test_scribbles_letters_and_doodles_drawn_on_the_pad_are_flagged(window):
     """Kinds the net was never taught nor calibrated on (trainer.synth's evaluation family), drawn by mouse."""
     rng = np.random.default_rng(99)
@@ -106,6 +107,7 @@ def test_scribbles_letters_and_doodles_drawn_on_the_pad_are_flagged(window):
     assert labels_of_no_digit and set(labels_of_no_digit) == {"not a digit"}  # words, no numeral
 
 
+@pytest.mark.slow  # many drawings read
 def test_digits_drawn_on_the_pad_are_read_with_confidence(window):
     rng = np.random.default_rng(98)
     sure_and_right = []

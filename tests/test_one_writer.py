@@ -16,14 +16,9 @@ from trainer.job import run_job
 from trainer.locks import OutputBusy, OutputLock, lock_path
 from trainer.model import build_model
 
-from .fake_mnist import write_fake_mnist
+from .commands import run_trainer
 
 HISTORY = [EpochEnd(1, 0.5, 0.9, 0.2, 0.95, 0.01, 3.0)]
-
-
-@pytest.fixture(scope="module")
-def fake_dir(tmp_path_factory):
-    return str(write_fake_mnist(tmp_path_factory.mktemp("fake"), n_train=256, n_test=64))
 
 
 def wait_for(condition, seconds=120):
@@ -37,6 +32,7 @@ def must_not_load(*args, **kwargs):
     raise AssertionError("MNIST was read although the output is taken")
 
 
+@pytest.mark.slow  # a subprocess
 def test_a_second_train_writing_the_same_out_is_refused_and_the_first_runs_on(fake_dir, tmp_path):
     """The issue's case: two `trainer train --out same.pt`, both said "checkpoint: same.pt", one model was lost."""
     same = tmp_path / "same.pt"
@@ -48,9 +44,8 @@ def test_a_second_train_writing_the_same_out_is_refused_and_the_first_runs_on(fa
     try:
         wait_for(lambda: log.exists() and log.read_text().strip())  # an epoch saved: same.pt exists
         for extra in ([], ["--force"]):  # --force replaces a finished checkpoint, never one a live run writes
-            second = subprocess.run(
-                [sys.executable, "-m", "trainer", "train", "--epochs", "2", "--seed", "2", "--data-dir", fake_dir,
-                 "--no-download", "--out", str(same), *extra], capture_output=True, text=True, timeout=120)
+            second = run_trainer("train", "--epochs", "2", "--seed", "2", "--data-dir", fake_dir, "--no-download",
+                                 "--out", str(same), *extra, timeout=120)
             assert second.returncode == 1, second.stderr
             [line] = second.stderr.strip().splitlines()
             assert line.startswith(f"trainer: error: --out {same} is being written by a training run in "
@@ -76,6 +71,7 @@ HOLDER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # a subprocess
 def test_a_lock_held_by_a_live_process_refuses_and_one_left_by_a_killed_process_does_not(tmp_path):
     target = tmp_path / "model.pt"
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(target)], stdout=subprocess.PIPE, text=True,
@@ -130,6 +126,7 @@ def test_renaming_with_the_accuracy_never_takes_a_name_a_live_run_writes(tmp_pat
     assert (tmp_path / "seed-1-95.00.pt").read_bytes() == b"a finished model"
 
 
+@pytest.mark.slow  # a subprocess
 def test_a_save_clears_lock_files_left_by_killed_runs_and_keeps_live_ones(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path / "killed.pt")], stdout=subprocess.PIPE,
                               text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})

@@ -1,7 +1,6 @@
 """Predictor and `digitpad predict`: reading digits from image files, as scans and photos come."""
 
 import json
-import os
 import subprocess
 import sys
 
@@ -14,6 +13,7 @@ from digitpad.app import main
 from digitpad.reading.predictor import Predictor
 from trainer.synth.pictures import LIGHTS, gradient, light_grid, photograph
 
+from .commands import run_python
 from .photos import UNEVEN_LIGHT, under
 
 SCANS = 1000
@@ -187,16 +187,14 @@ def test_predict_with_a_bad_model_says_so(tmp_path, capsys):
     assert error.startswith(f"digitpad predict: error: {bad}") and "Use a checkpoint written by" in error
 
 
+@pytest.mark.slow  # a subprocess
 def test_predict_runs_without_a_display_and_without_qt(mnist, tmp_path):
     image = tmp_path / "digit.png"
     label = write_digit(image, 3, mnist)
-    environment = {key: value for key, value in os.environ.items()
-                   if key not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     probe = ("import sys; from digitpad.app import main; status = main(sys.argv[1:]); "
              "assert 'PySide6' not in sys.modules, 'digitpad predict imported Qt'; sys.exit(status)")
-    result = subprocess.run([sys.executable, "-c", probe, "predict", str(image), "--model",
-                             str(builtin_checkpoint_path())], capture_output=True, text=True, env=environment,
-                            timeout=120)
+    result = run_python("predict", str(image), "--model", str(builtin_checkpoint_path()), code=probe,
+                        env={"DISPLAY": None, "WAYLAND_DISPLAY": None, "QT_QPA_PLATFORM": None})
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"{image}: {label} (")
 
@@ -211,11 +209,6 @@ def test_a_blank_page_photographed_under_any_light_reads_no_number(predictor, li
     for _ in range(20):
         reading = predictor.read_picture(photograph(np.zeros((280, 280), np.float32), light(rng, y, x), rng))
         assert reading is None or reading.number == "", reading.text
-
-
-def run_python(*args, script: str, **kwargs):
-    return subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120,
-                          **kwargs)
 
 
 # Runs `digitpad predict ARGS...` as a command line would, and reports whether torch was imported.
@@ -233,8 +226,9 @@ sys.exit(status)
 
 @pytest.mark.parametrize("args, status", [(["--help"], 0), (["digit.png", "--bogus"], 2), ([], 2),
                                           (["--model"], 2)])
+@pytest.mark.slow  # a subprocess
 def test_help_and_argument_errors_answer_before_torch_is_imported(args, status):
-    result = run_python("predict", *args, script=NO_TORCH_PROBE)
+    result = run_python("predict", *args, code=NO_TORCH_PROBE)
     assert result.returncode == status, result.stderr
     assert result.stderr.endswith("torch not imported\n"), result.stderr
     assert ("usage: digitpad predict" in result.stdout) if status == 0 else ("error:" in result.stderr)
@@ -247,6 +241,7 @@ def test_help_shows_percent_signs_once(capsys):
     assert "7 (98.0%)" in text and "(62%)" in text and "%%" not in text
 
 
+@pytest.mark.slow  # a subprocess
 def test_a_reader_that_stops_reading_ends_predict_quietly(mnist, tmp_path):
     # `digitpad predict *.png | head`: the pipe's reader is gone before the answers are written.
     image = tmp_path / "digit.png"

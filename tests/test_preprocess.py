@@ -118,6 +118,7 @@ def test_the_background_is_mnists_black_and_the_ink_reaches_white():
     assert field.max() == pytest.approx(1, abs=0.05)
 
 
+@pytest.mark.slow  # a subprocess
 def test_preprocessing_needs_no_torch_and_no_qt():
     import subprocess
     import sys
@@ -138,6 +139,7 @@ def test_tiny_pictures_work():
     assert ink_box(image, level=0.5)[2] == 20 and ink_box(image)[3] <= 5
 
 
+@pytest.mark.slow  # huge pictures
 def test_huge_pictures_work():
     picture = canvas_with([(500, 1200, 3500, 1500)], size=(4000, 3000))
     image = as_image(preprocess(picture))

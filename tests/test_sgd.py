@@ -26,6 +26,7 @@ def test_the_schedule_is_onecycles_step_by_step(total_steps, pct_start):
         schedule.step()
 
 
+@pytest.mark.slow  # a training run
 def test_training_the_seed_net_with_it_matches_torchs_sgd_to_1e_6():
     torch.manual_seed(0)
     reference = build_model("seed", dropout=0.0)  # no random masks: both nets must see the same function
@@ -57,6 +58,7 @@ def test_a_parameter_without_gradient_is_an_error_not_a_silent_skip():
         sgd.step()
 
 
+@pytest.mark.slow  # a subprocess
 def test_a_whole_training_run_does_not_import_torch_dynamo():
     code = ("import sys, torch\n"
             "from trainer.config import TrainConfig\n"

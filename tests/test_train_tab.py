@@ -22,15 +22,11 @@ from trainer.data import DataError
 from trainer.inspection import Snapshot
 from trainer.job import JobResult
 
+from .commands import run_trainer
 from .fake_mnist import write_fake_mnist
 
 RUN_TIMEOUT_MS = 90_000
 EPOCH = EpochEnd(epoch=1, train_loss=0.5, train_accuracy=0.9, test_loss=0.2, test_accuracy=0.9512, lr=0.01, seconds=3)
-
-
-@pytest.fixture(scope="module")
-def fake_dir(tmp_path_factory):
-    return str(write_fake_mnist(tmp_path_factory.mktemp("fake"), n_train=512, n_test=128))
 
 
 @pytest.fixture
@@ -71,7 +67,7 @@ def test_the_settings_form_starts_at_the_trainers_defaults_and_makes_configs(qtb
     assert not any(child.isEnabled() for child in form.findChildren(QWidget))
 
 
-def test_the_banner_names_the_missing_folder_and_offers_both_ways_out(qtbot, tmp_path, fake_dir):
+def test_the_banner_names_the_missing_folder_and_offers_both_ways_out(qtbot, tmp_path, fake_dir_512):
     banner = DataBanner()
     qtbot.addWidget(banner)
     banner.show()
@@ -81,7 +77,7 @@ def test_the_banner_names_the_missing_folder_and_offers_both_ways_out(qtbot, tmp
     assert banner.isVisible() and banner.download.isEnabled() and banner.chooseData.isEnabled()
     with qtbot.waitSignal(banner.chooseFolder, timeout=1000):
         click(qtbot, banner.chooseData)
-    assert banner.check(fake_dir) is True and not banner.isVisible()
+    assert banner.check(fake_dir_512) is True and not banner.isVisible()
 
 
 def test_a_failed_download_says_why_until_the_folder_changes(qtbot, tmp_path, monkeypatch):
@@ -176,8 +172,8 @@ def test_the_filter_view_follows_new_epochs_and_replays_old_ones(qtbot):
 
 
 # ----- the tab, running jobs -----------------------------------------------------------------------------------
-def test_a_run_end_to_end(tab, fake_dir, qtbot):
-    configure(tab, fake_dir, epochs=2)
+def test_a_run_end_to_end(tab, fake_dir_512, qtbot):
+    configure(tab, fake_dir_512, epochs=2)
     progress_values = []
     tab.run_panel.progress.valueChanged.connect(progress_values.append)
     use_model = tab.findChild(QPushButton, "useModel")
@@ -213,15 +209,12 @@ def test_a_run_end_to_end(tab, fake_dir, qtbot):
     assert signal.args == [str(builtin_checkpoint_path())]
 
 
-def test_the_window_and_the_terminal_train_the_same_model(tab, fake_dir, qtbot, tmp_path):
-    import subprocess
-    import sys
-
+def test_the_window_and_the_terminal_train_the_same_model(tab, fake_dir_512, qtbot, tmp_path):
     out = tmp_path / "cli.pt"
-    cli = subprocess.run([sys.executable, "-m", "trainer", "train", "--epochs", "2", "--seed", "5", "--data-dir",
-                          fake_dir, "--no-download", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    cli = run_trainer("train", "--epochs", "2", "--seed", "5", "--data-dir", fake_dir_512, "--no-download", "--out",
+                      str(out))
     assert cli.returncode == 0, cli.stderr
-    configure(tab, fake_dir, epochs=2)
+    configure(tab, fake_dir_512, epochs=2)
     tab.settings.seed.setValue(5)
     with qtbot.waitSignal(tab.runFinished, timeout=RUN_TIMEOUT_MS):
         tab.start_training()
@@ -232,8 +225,8 @@ def test_the_window_and_the_terminal_train_the_same_model(tab, fake_dir, qtbot, 
         assert torch.equal(from_tab.model.state_dict()[name], tensor), name
 
 
-def test_stop_mid_run_is_prompt_and_keeps_the_last_complete_epoch(tab, fake_dir, qtbot):
-    configure(tab, fake_dir, epochs=300)
+def test_stop_mid_run_is_prompt_and_keeps_the_last_complete_epoch(tab, fake_dir_512, qtbot):
+    configure(tab, fake_dir_512, epochs=300)
     tab.start_training()
     qtbot.waitUntil(lambda: tab.table.rowCount() >= 1, timeout=RUN_TIMEOUT_MS)
     asked = time.perf_counter()
@@ -249,8 +242,8 @@ def test_stop_mid_run_is_prompt_and_keeps_the_last_complete_epoch(tab, fake_dir,
     assert tab.findChild(QPushButton, "useModel").isEnabled()
 
 
-def test_stop_while_loading_leaves_no_model(tab, fake_dir, qtbot):
-    configure(tab, fake_dir, epochs=1)
+def test_stop_while_loading_leaves_no_model(tab, fake_dir_512, qtbot):
+    configure(tab, fake_dir_512, epochs=1)
     with qtbot.waitSignal(tab.runFinished, timeout=RUN_TIMEOUT_MS):
         tab.start_training()
         tab.stop_training()
@@ -260,7 +253,7 @@ def test_stop_while_loading_leaves_no_model(tab, fake_dir, qtbot):
     assert "no model was saved" in tab.run_panel.result.text()
 
 
-def test_missing_data_refuses_start_and_an_old_error_goes_when_the_folder_changes(tab, tmp_path, fake_dir, qtbot):
+def test_missing_data_refuses_start_and_an_old_error_goes_when_the_folder_changes(tab, tmp_path, fake_dir_512, qtbot):
     corrupt = write_fake_mnist(tmp_path / "corrupt")
     images = corrupt / "MNIST" / "raw" / "train-images-idx3-ubyte"
     images.write_bytes(images.read_bytes()[:-100])
@@ -277,8 +270,8 @@ def test_missing_data_refuses_start_and_an_old_error_goes_when_the_folder_change
     assert "MNIST is missing" in tab.run_panel.status.text()
 
 
-def test_a_diverging_run_says_to_lower_the_learning_rate(tab, fake_dir, qtbot):
-    configure(tab, fake_dir, epochs=2)
+def test_a_diverging_run_says_to_lower_the_learning_rate(tab, fake_dir_512, qtbot):
+    configure(tab, fake_dir_512, epochs=2)
     tab.settings.learningRate.setValue(10.0)
     tab.settings.batchSize.setValue(16)
     with qtbot.waitSignal(tab.runFinished, timeout=RUN_TIMEOUT_MS):

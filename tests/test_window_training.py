@@ -2,7 +2,6 @@
 mid-run stops and joins the worker (MainWindow.closeEvent itself, not a copy of it)."""
 
 import numpy as np
-import pytest
 import torch
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QSpinBox
@@ -13,12 +12,6 @@ from trainer.checkpoint import load_checkpoint, models_dir
 from trainer.data import normalize
 
 from .drawing import SEVEN, drag
-from .fake_mnist import write_fake_mnist
-
-
-@pytest.fixture(scope="module")
-def fake_dir(tmp_path_factory):
-    return str(write_fake_mnist(tmp_path_factory.mktemp("fake"), n_train=512, n_test=128))
 
 
 def start(window, qtbot, data_dir, epochs):
@@ -29,7 +22,7 @@ def start(window, qtbot, data_dir, epochs):
     return tab
 
 
-def test_use_in_draw_tab_makes_the_drawing_read_by_the_new_model(window, qtbot, fake_dir):
+def test_use_in_draw_tab_makes_the_drawing_read_by_the_new_model(window, qtbot, fake_dir_512):
     canvas = window.findChild(DrawingCanvas, "canvas")
     for stroke in SEVEN:
         drag(canvas, stroke)
@@ -38,7 +31,7 @@ def test_use_in_draw_tab_makes_the_drawing_read_by_the_new_model(window, qtbot, 
     builtin_probabilities = np.array(bars.probabilities())
 
     with qtbot.waitSignal(window.train_tab.runFinished, timeout=120_000):
-        tab = start(window, qtbot, fake_dir, epochs=1)
+        tab = start(window, qtbot, fake_dir_512, epochs=1)
     saved = list(models_dir().glob("seed-*.pt"))
     assert len(saved) == 1
 
@@ -54,8 +47,8 @@ def test_use_in_draw_tab_makes_the_drawing_read_by_the_new_model(window, qtbot, 
     assert not np.allclose(bars.probabilities(), builtin_probabilities, atol=1e-3)
 
 
-def test_closing_the_window_mid_run_stops_and_joins_the_worker(window, qtbot, fake_dir):
-    tab = start(window, qtbot, fake_dir, epochs=300)
+def test_closing_the_window_mid_run_stops_and_joins_the_worker(window, qtbot, fake_dir_512):
+    tab = start(window, qtbot, fake_dir_512, epochs=300)
     qtbot.waitUntil(lambda: tab.table.rowCount() >= 1, timeout=120_000)
     worker = tab.worker
     assert window.close()

@@ -1,32 +1,43 @@
-"""A person with an unusual hand, drawing on the real canvas: continental 1 (long flag) and 7 (crossed), open 4,
-flat-topped 3, snowman 8, curly 9, a strong slant and a thick pen; each sample a little different, as a hand is.
+"""A person with an unusual hand, as strokes: continental 1 (long flag) and 7 (crossed), open 4, flat-topped 3,
+snowman 8, curly 9, a strong slant and a thick pen; each sample a little different, as a hand is.
 
-The digits go through `DrawingCanvas` with real mouse events (press, moves with the button held, release), as
-tests/drawing.py draws, and are read back with `canvas.ink_image()`: exactly what a person's drawing gives.
-Used by the fine-tuning tests and by bench/finetune_quality.py.
+Pure geometry (points are fractions, 0-1, of the canvas's square paper, y downwards): digitpad.draw.scripted draws
+these on the real canvas with mouse events, for the fine-tuning tests, bench/finetune_quality.py and README's
+screenshots, which must all see the same hand.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from .drawing import Point, drag, ellipse, line
+from .shapes import Point, Stroke
 
 PEN_WIDTH = 0.13  # the default is 0.085: a felt pen rather than a ballpoint
 SLANT = 0.32      # x moves right by this much per unit of height going up: a strong forward slant
 
 
-def arc(centre: Point, radii: Point, start: float, end: float, steps: int = 24) -> list[Point]:
+def line(start: Point, end: Point, steps: int = 20) -> Stroke:
+    return [(start[0] + (end[0] - start[0]) * i / steps, start[1] + (end[1] - start[1]) * i / steps)
+            for i in range(steps + 1)]
+
+
+def ellipse(centre: Point, radii: Point, steps: int = 48) -> Stroke:
+    """Clockwise from the top, back to the top."""
+    return [(centre[0] + radii[0] * math.sin(2 * math.pi * i / steps),
+             centre[1] - radii[1] * math.cos(2 * math.pi * i / steps)) for i in range(steps + 1)]
+
+
+def arc(centre: Point, radii: Point, start: float, end: float, steps: int = 24) -> Stroke:
     """From angle `start` to `end` in degrees, clockwise from 12 o'clock (end < start goes anticlockwise)."""
     return [(centre[0] + radii[0] * math.sin(math.radians(start + (end - start) * i / steps)),
              centre[1] - radii[1] * math.cos(math.radians(start + (end - start) * i / steps)))
             for i in range(steps + 1)]
 
 
-def then(*parts: list[Point]) -> list[Point]:
+def then(*parts: Stroke) -> Stroke:
     """One stroke through several parts, each starting where the previous one ended."""
     points = list(parts[0])
     for part in parts[1:]:
@@ -34,7 +45,7 @@ def then(*parts: list[Point]) -> list[Point]:
     return points
 
 
-DIGITS: dict[int, list[list[Point]]] = {
+DIGITS: dict[int, list[Stroke]] = {
     0: [ellipse((0.5, 0.5), (0.19, 0.33))],
     1: [then(line((0.33, 0.36), (0.58, 0.15)), line((0.58, 0.15), (0.58, 0.86)))],
     2: [then(arc((0.5, 0.34), (0.2, 0.18), 285, 460), line((0.69, 0.38), (0.28, 0.84)),
@@ -54,7 +65,7 @@ DIGITS: dict[int, list[list[Point]]] = {
 }
 
 
-def styled(strokes: list[list[Point]], rng: np.random.Generator) -> list[list[Point]]:
+def styled(strokes: list[Stroke], rng: np.random.Generator) -> list[Stroke]:
     """The digit as this hand writes it this time: slanted, a little larger or smaller, turned, moved, wobbly."""
     slant = SLANT + rng.uniform(-0.06, 0.06)
     scale = rng.uniform(0.88, 1.04)
@@ -75,23 +86,10 @@ def styled(strokes: list[list[Point]], rng: np.random.Generator) -> list[list[Po
     return drawn
 
 
-def draw(canvas, digit: int, rng: np.random.Generator) -> None:
-    """Clear the canvas and draw one sample of `digit` on it, in this hand, with the mouse."""
-    canvas.clear()
-    canvas.pen_width = PEN_WIDTH
-    for stroke in styled(DIGITS[digit], rng):
-        drag(canvas, stroke)
-
-
-def write_set(canvas, folder: Path, per_digit: int, seed: int, digits=range(10)):
-    """Draw `per_digit` samples of each digit on `canvas` and save them as a personal set in `folder`."""
-    from trainer.personal_set import PersonalSet
-
-    personal = PersonalSet(folder)
+def samples(per_digit: int, seed: int, digits: Iterable[int] = range(10)) -> Iterator[tuple[int, list[Stroke]]]:
+    """(digit, strokes) for `per_digit` rounds through `digits`: the same seed always writes the same set."""
     rng = np.random.default_rng(seed)
+    digits = list(digits)
     for _ in range(per_digit):
         for digit in digits:
-            draw(canvas, digit, rng)
-            assert personal.add(digit, canvas.ink_image()) is not None
-    canvas.clear()
-    return personal
+            yield digit, styled(DIGITS[digit], rng)
