@@ -1,11 +1,14 @@
 """Typeset and drawn digits added to the training images (`--extra-digits`): what they are and how many."""
 
 import numpy as np
+import pytest
 import torch
 
 from trainer.data import MnistSplit
 from trainer.digit_pool import digit_pool, with_extra_digits
 from trainer.synth.typefaces import HELD_OUT, digit_fonts
+
+pytestmark = pytest.mark.slow  # the pool is made once a session: a few seconds
 
 
 def test_the_pool_holds_every_digit_in_typefaces_and_drawn_and_none_of_the_held_out_typefaces():
