@@ -12,8 +12,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from trainer import jsonsafe
+from trainer.safe_names import printable
 from trainer.terminal import run_until_reader_leaves
-from trainer.text import printable
 from trainer.verdicts import NOT_A_DIGIT, SURE, UNSURE
 
 from . import builtin_checkpoint_path

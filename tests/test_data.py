@@ -6,7 +6,7 @@ import torch
 from tests.fake_mnist import write_fake_mnist
 from trainer.augment import augment_batch
 from trainer.data import MNIST_MEAN, MNIST_STD, RAW_FILES, DataError, load_mnist, normalize, resolve_data_dir
-from trainer.text import printable
+from trainer.safe_names import printable
 
 
 def test_reads_an_mnist_folder_into_memory(tmp_path):

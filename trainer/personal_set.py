@@ -28,6 +28,7 @@ import numpy as np
 import platformdirs
 
 from .files import replaced_atomically
+from .safe_names import printable
 from .sample_files import (
     NET_INPUT_KEY,
     NET_INPUT_VALUE,
@@ -36,7 +37,6 @@ from .sample_files import (
     sample_picture,
     write_png_atomically,
 )
-from .text import printable
 
 DIGITS = tuple(range(10))
 DIGIT_NAMES = {str(digit): digit for digit in DIGITS}

@@ -13,7 +13,7 @@ from ..evaluation import evaluate
 from ..finetune_data import as_split, read_personal
 from ..model import count_parameters
 from ..personal_set import PersonalSetError, folder_problem, readiness_problem, resolve_personal_dir
-from ..text import printable
+from ..safe_names import printable
 from .options import add_data_options
 
 

@@ -11,7 +11,8 @@ from .. import jsonsafe
 from ..checkpoint import models_dir
 from ..finetune import FinetuneResult, FinetuneSettings, PhaseStarted, SetRead, run_finetune
 from ..personal_set import ENVIRONMENT_VARIABLE, default_personal_dir
-from ..text import format_duration, printable
+from ..run_text import format_duration
+from ..safe_names import printable
 from .options import add_data_options
 from .train import Progress
 
