@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import platformdirs
 import torch
 
 from .config import MAX_VALIDATION_SHARE
+from .paths import default_data_dir
 
 # MNIST's pixel statistics on its training set; every input the net sees, training or drawing, uses them.
 MNIST_MEAN = 0.1307
@@ -57,10 +57,6 @@ class MnistSplit:
 
     def head(self, n: int) -> MnistSplit:
         return MnistSplit(self.images[:n], self.labels[:n])
-
-
-def default_data_dir() -> Path:
-    return Path(platformdirs.user_cache_dir("digitpad")) / "mnist"
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
