@@ -59,6 +59,16 @@ class MnistSplit:
         return MnistSplit(self.images[:n], self.labels[:n])
 
 
+def as_split(images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor) -> MnistSplit:
+    """N x 28 x 28 (or N x 1 x 28 x 28) images in [0, 1] and their N digits, arrays or tensors, as a split the
+    engine and `evaluate` take. A set with no image, or not one digit per image, is refused (ValueError)."""
+    images = torch.as_tensor(np.ascontiguousarray(images, dtype=np.float32)).reshape(-1, 1, 28, 28)
+    labels = torch.as_tensor(np.asarray(labels, dtype=np.int64)).reshape(-1)
+    if len(images) != len(labels) or not len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels: a set needs one digit per image")
+    return MnistSplit(images, labels)
+
+
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
     """The MNIST root: the folder given, else $DIGITPAD_DATA, else a per-user cache folder.
 
