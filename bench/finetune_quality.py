@@ -78,10 +78,11 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     from digitpad import builtin_checkpoint_path
     from trainer.checkpoint import load_checkpoint
+    from trainer.data import as_split
     from trainer.devices import cpu_capability
     from trainer.evaluation import evaluate
     from trainer.finetune import FinetuneSettings, run_finetune
-    from trainer.finetune_data import as_split, read_personal
+    from trainer.finetune_data import read_personal
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="finetune-quality-"))
     learn_dir, held_dir, out = work / "personal", work / "held-out", work / "finetuned.pt"

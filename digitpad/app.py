@@ -1,7 +1,7 @@
 """The `digitpad` command: the window, or `digitpad predict IMAGE...` in a terminal.
 
-`digitpad predict` must run where there is no display, so this module imports Qt only when it opens the window;
-the window itself lives in digitpad.window and is importable from here as `digitpad.app.MainWindow`.
+`digitpad predict` must run where there is no display, so this module imports Qt only when it opens the window
+(digitpad.window).
 """
 
 from __future__ import annotations
@@ -11,15 +11,6 @@ import signal
 import sys
 
 COMMANDS = {"predict": "read the digits in image files, in the terminal (no window)"}
-
-
-def __getattr__(name: str):
-    # Lazily, so that importing this module for `main` does not import Qt.
-    if name == "MainWindow":
-        from .window import MainWindow
-
-        return MainWindow
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,6 +1,6 @@
 """`digitpad predict IMAGE...`: read the digits in image files from a terminal. No Qt: runs without a display.
 
-The arguments are read before torch and the model are imported (about 1.5 s and 600 MB): `--help` and a
+The arguments are read before torch and the model are imported (1.5-2 s and over 500 MB): `--help` and a
 mistyped argument answer at once.
 """
 
@@ -12,8 +12,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from trainer import jsonsafe
+from trainer.safe_names import printable
 from trainer.terminal import run_until_reader_leaves
-from trainer.text import printable
 from trainer.verdicts import NOT_A_DIGIT, SURE, UNSURE
 
 from . import builtin_checkpoint_path

@@ -10,9 +10,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSizePolicy, QTabWidget, QWidget
 
-from trainer.checkpoint import CheckpointError, models_dir
+from trainer.checkpoint import CheckpointError
 from trainer.export import missing_extra_message, missing_modules
 from trainer.ink.images import ImageError, load_image
+from trainer.paths import models_dir
 from trainer.personal_set import PersonalSet, PersonalSetError
 
 from . import asset_path, builtin_checkpoint_path

@@ -10,7 +10,7 @@ from PIL import Image
 from digitpad import builtin_checkpoint_path
 from digitpad.app import main
 from trainer.ink.images import ImageError, load_image
-from trainer.text import printable
+from trainer.safe_names import printable
 
 
 @pytest.mark.slow  # a very large file

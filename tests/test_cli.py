@@ -9,7 +9,7 @@ import time
 import pytest
 
 from trainer.checkpoint import load_checkpoint
-from trainer.text import weak_model_note
+from trainer.run_text import weak_model_note
 
 from .commands import run_trainer
 

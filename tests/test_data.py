@@ -1,12 +1,22 @@
 import urllib.error
 
+import numpy as np
 import pytest
 import torch
 
 from tests.fake_mnist import write_fake_mnist
 from trainer.augment import augment_batch
-from trainer.data import MNIST_MEAN, MNIST_STD, RAW_FILES, DataError, load_mnist, normalize, resolve_data_dir
-from trainer.text import printable
+from trainer.data import (
+    MNIST_MEAN,
+    MNIST_STD,
+    RAW_FILES,
+    DataError,
+    as_split,
+    load_mnist,
+    normalize,
+    resolve_data_dir,
+)
+from trainer.safe_names import printable
 
 
 def test_reads_an_mnist_folder_into_memory(tmp_path):
@@ -106,6 +116,21 @@ def test_images_and_labels_of_different_lengths_are_refused(tmp_path):
     write_idx(tmp_path / "MNIST" / "raw" / "train-labels-idx1-ubyte", np.zeros(10, np.uint8))
     with pytest.raises(DataError, match="64 images but 10 labels"):
         load_mnist(tmp_path, download=False)
+
+
+def test_a_labelled_set_becomes_a_split_from_arrays_or_tensors_with_or_without_a_channel():
+    images = np.random.default_rng(0).random((3, 28, 28))
+    for given, labels in ((images, [1, 7, 3]), (torch.from_numpy(images[:, None]), torch.tensor([1, 7, 3]))):
+        split = as_split(given, labels)
+        assert split.images.shape == (3, 1, 28, 28) and split.images.dtype == torch.float32
+        assert split.labels.tolist() == [1, 7, 3] and split.labels.dtype == torch.int64
+        assert torch.allclose(split.images[:, 0].double(), torch.from_numpy(images), atol=1e-6)
+
+
+@pytest.mark.parametrize("count, labels", [(3, [1, 7]), (0, [])])
+def test_a_set_without_one_digit_per_image_is_refused(count, labels):
+    with pytest.raises(ValueError, match=f"{count} images but {len(labels)} labels: a set needs one digit per image"):
+        as_split(np.zeros((count, 28, 28)), labels)
 
 
 def test_normalize_uses_mnist_statistics():

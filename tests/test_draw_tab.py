@@ -15,10 +15,10 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QSlider, QTabWidget
 
 from digitpad import builtin_checkpoint_path
-from digitpad.app import MainWindow
 from digitpad.draw.canvas import DrawingCanvas
 from digitpad.draw.confidence import ConfidenceBars
 from digitpad.draw.preview import NetInputPreview
+from digitpad.window import MainWindow
 from trainer.checkpoint import meta_digest, weights_digest
 
 from .drawing import ONE, SEVEN, ZERO, drag, line, move, press, release

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from digitpad import builtin_checkpoint_path
-from trainer.checkpoint import CheckpointError, load_checkpoint, models_dir, save_checkpoint
+from trainer.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from trainer.paths import models_dir
 from trainer.config import EpochEnd, TrainConfig
 from trainer.finetune import FinetuneSettings, PhaseStarted, SetRead, run_finetune
 from trainer.model import build_model

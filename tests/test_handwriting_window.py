@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QLabel, QListWidget, QPushButton
 
 from digitpad import builtin_checkpoint_path
 from digitpad.draw.canvas import DrawingCanvas
-from trainer.checkpoint import load_checkpoint, models_dir
+from trainer.checkpoint import load_checkpoint
+from trainer.paths import models_dir
 from trainer.personal_set import PersonalSet
 
 from .drawing import ONE, SEVEN, drag, line

@@ -4,7 +4,8 @@ import threading
 
 import pytest
 
-from trainer.checkpoint import load_checkpoint, models_dir
+from trainer.checkpoint import load_checkpoint
+from trainer.paths import models_dir
 from trainer.config import ConfigError, TrainConfig
 from trainer.data import DataError
 from trainer.job import run_job

@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from digitpad import builtin_checkpoint_path
@@ -47,15 +48,32 @@ def write_digit(path, label_index, mnist, dark_on_light=True):
 
 def test_probabilities_sum_to_one_and_the_digit_is_the_most_likely(predictor, mnist):
     _, test = mnist
-    prediction = predictor.predict(test.images[0, 0].numpy())
-    assert len(prediction.probabilities) == 10 and sum(prediction.probabilities) == pytest.approx(1, abs=1e-9)
-    assert prediction.digit == int(np.argmax(prediction.probabilities)) == int(test.labels[0])
-    assert prediction.confidence == max(prediction.probabilities)
-    assert prediction.image.shape == (28, 28) and 0 <= prediction.image.min() and prediction.image.max() <= 1
+    rows = predictor.probabilities(test.images[:8, 0].numpy())
+    assert rows.shape == (8, 10) and rows.dtype == np.float64
+    assert rows.sum(axis=1) == pytest.approx(np.ones(8), abs=1e-9)
+    (digit,) = predictor.read_field(test.images[0, 0].numpy()).digits
+    assert digit.probabilities == pytest.approx(tuple(rows[0]))
+    assert digit.digit == int(np.argmax(digit.probabilities)) == int(test.labels[0])
+    assert digit.confidence == max(digit.probabilities)
+    assert digit.image.shape == (28, 28) and 0 <= digit.image.min() and digit.image.max() <= 1
 
 
-def test_a_blank_picture_predicts_nothing(predictor):
-    assert predictor.predict(np.full((200, 200), 255, np.uint8)) is None
+def test_the_net_runs_on_one_thread_and_leaves_the_callers_count_as_it_was(predictor, monkeypatch):
+    """A few 28x28 pictures gain nothing from a second thread, and a hand-off to a busy core costs 100 ms."""
+    seen = []
+    model = predictor.model
+    monkeypatch.setattr(predictor, "model", lambda batch: (seen.append(torch.get_num_threads()), model(batch))[1])
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        predictor.probabilities(np.zeros((3, 28, 28), np.float32))
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_blank_picture_reads_as_nothing(predictor):
+    assert predictor.read_picture(np.full((200, 200), 255, np.uint8)) is None
 
 
 def test_the_description_names_the_model_its_size_and_accuracy(predictor):

@@ -16,7 +16,8 @@ from digitpad.train.filter_view import FilterView
 from digitpad.train.run_panel import RunPanel
 from digitpad.train.settings import SettingsForm
 from digitpad.train.tab import TrainTab
-from trainer.checkpoint import load_checkpoint, models_dir
+from trainer.checkpoint import load_checkpoint
+from trainer.paths import models_dir
 from trainer.config import EpochEnd, RunStarted, TrainConfig
 from trainer.data import DataError
 from trainer.inspection import Snapshot

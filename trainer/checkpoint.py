@@ -22,7 +22,6 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import platformdirs
 import torch
 
 from .config import LEGACY, EpochEnd, TrainConfig
@@ -53,11 +52,6 @@ class Checkpoint:
     @property
     def test_accuracy(self) -> float | None:
         return self.meta.get("test_accuracy")
-
-
-def models_dir() -> Path:
-    """Where trained models go by default: a per-user data folder, so they outlive any working directory."""
-    return Path(platformdirs.user_data_dir("digitpad")) / "models"
 
 
 def checkpoint_filename(model_name: str, accuracy: float | None, when: _dt.datetime | None = None) -> str:

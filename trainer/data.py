@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import platformdirs
 import torch
 
 from .config import MAX_VALIDATION_SHARE
+from .paths import default_data_dir
 
 # MNIST's pixel statistics on its training set; every input the net sees, training or drawing, uses them.
 MNIST_MEAN = 0.1307
@@ -59,8 +59,14 @@ class MnistSplit:
         return MnistSplit(self.images[:n], self.labels[:n])
 
 
-def default_data_dir() -> Path:
-    return Path(platformdirs.user_cache_dir("digitpad")) / "mnist"
+def as_split(images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor) -> MnistSplit:
+    """N x 28 x 28 (or N x 1 x 28 x 28) images in [0, 1] and their N digits, arrays or tensors, as a split the
+    engine and `evaluate` take. A set with no image, or not one digit per image, is refused (ValueError)."""
+    images = torch.as_tensor(np.ascontiguousarray(images, dtype=np.float32)).reshape(-1, 1, 28, 28)
+    labels = torch.as_tensor(np.asarray(labels, dtype=np.int64)).reshape(-1)
+    if len(images) != len(labels) or not len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels: a set needs one digit per image")
+    return MnistSplit(images, labels)
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:

@@ -35,8 +35,8 @@ def pick_device(name: str = "auto") -> torch.device:
 def pick_precision(name: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype, or None for plain float32.
 
-    bf16 autocast makes a CPU epoch about 20% faster where oneDNN has native bf16 (AVX-512 BF16, AMX), mostly by
-    halving the memory traffic of the BatchNorm/ReLU layers; elsewhere (AVX2 only) it would be emulated and
+    bf16 autocast makes a CPU epoch faster where oneDNN has native bf16 (AVX-512 BF16, AMX; 1.4x in docs/speed.md),
+    mostly by halving the memory traffic of the BatchNorm/ReLU layers; elsewhere (AVX2 only) it would be emulated and
     slower, so float32 is the path there.
     """
     if name == "fp32":

@@ -18,10 +18,7 @@ battery), never on the MNIST test set: see docs/recipe.md.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import platformdirs
 import torch
 
 from .data import MnistSplit
@@ -29,6 +26,7 @@ from .files import replaced_atomically
 from .ink.preprocess import digit_field
 from .ink.redraw import strokes_field
 from .ink.render import render
+from .paths import digit_pool_file
 from .synth.digits import random_digit
 from .synth.typefaces import digit_fonts, typeset_digit
 
@@ -36,10 +34,6 @@ POOL_VERSION = 1
 DRAWN = 3000
 SIZES = (64, 112)
 WEIGHTS = (0, 1, 2, 4)  # stroke thickening, in pixels per 64 of the size
-
-
-def _cache_path(seed: int) -> Path:
-    return Path(platformdirs.user_cache_dir("digitpad")) / f"digits-v{POOL_VERSION}-{seed}.pt"
 
 
 def build_pool(seed: int = 0) -> MnistSplit:
@@ -70,7 +64,7 @@ def build_pool(seed: int = 0) -> MnistSplit:
 
 def digit_pool(seed: int = 0) -> MnistSplit:
     """The pool, from the per-user cache when it is there (loaded safely: tensors only)."""
-    path = _cache_path(seed)
+    path = digit_pool_file(POOL_VERSION, seed)
     try:
         cached = torch.load(path, weights_only=True)
         images, labels = cached["images"], cached["labels"]

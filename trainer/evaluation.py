@@ -49,8 +49,8 @@ class Evaluation:
 
 
 # Blocks of 128: a block's activations (the first conv's 26x26x16 floats a picture) then stay in the CPU's
-# cache. Blocks of 1,000 spill them to memory and made the 10,000-image test pass 3x slower on this project's
-# 2-core Xeon (1.7 s against 0.6 s; bench/train_speed.py), a sixth of every epoch.
+# cache. Blocks of 1,000 spill them to memory: the 10,000-image test pass, over a tenth of every epoch, took
+# 1.55 s on this project's 2-core Xeon, against 0.6-1.0 s now (bench/train_speed.py; docs/speed.md).
 EVALUATION_BATCH = 128
 
 

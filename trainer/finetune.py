@@ -24,7 +24,6 @@ from .checkpoint import (
     check_output,
     checkpoint_filename,
     load_checkpoint,
-    models_dir,
     rename_with_accuracy,
     save_checkpoint,
 )
@@ -35,6 +34,7 @@ from .engine import train
 from .evaluation import Stopped, evaluate
 from .finetune_data import PersonalSplits, mix, personal_splits, read_personal
 from .locks import held_output
+from .paths import models_dir
 from .personal_set import PersonalSetError, folder_problem, readiness_problem, resolve_personal_dir
 from .reject import calibrate
 

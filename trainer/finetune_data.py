@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .data import MnistSplit
+from .data import MnistSplit, as_split
 from .personal_set import PersonalData, PersonalSet
 
 
@@ -27,12 +27,6 @@ class PersonalSplits:
     learn: MnistSplit
     held_out: MnistSplit
     held_out_paths: list  # the files of the held-out samples, in held_out's order
-
-
-def as_split(images: np.ndarray, labels: np.ndarray) -> MnistSplit:
-    """N x 28 x 28 [0, 1] images and their digits as a split the engine and `evaluate` take."""
-    return MnistSplit(torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).unsqueeze(1),
-                      torch.from_numpy(np.asarray(labels, dtype=np.int64)))
 
 
 def read_personal(folder: str | os.PathLike | None) -> PersonalData:

@@ -16,13 +16,14 @@ from typing import Callable
 
 import torch
 
-from .checkpoint import check_output, checkpoint_filename, models_dir, rename_with_accuracy, save_checkpoint
+from .checkpoint import check_output, checkpoint_filename, rename_with_accuracy, save_checkpoint
 from .config import EpochEnd, Event, TrainConfig
 from .data import load_mnist, split_validation
 from .devices import pick_device
 from .digit_pool import with_extra_digits
 from .engine import train
 from .locks import held_output
+from .paths import models_dir
 from .reject import calibrate
 
 @dataclass

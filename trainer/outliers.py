@@ -10,24 +10,18 @@ digits; half of each outlier batch is made on the fly from the digits themselves
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import platformdirs
 import torch
 
 from .files import replaced_atomically
 from .ink.preprocess import digit_field
 from .ink.redraw import strokes_field
 from .ink.render import render
+from .paths import outlier_pool_file
 from .synth.nondigits import random_from
 
 POOL_VERSION = 3
 POOL_SIZE = 3000
-
-
-def _cache_path(size: int, seed: int) -> Path:
-    return Path(platformdirs.user_cache_dir("digitpad")) / f"outliers-v{POOL_VERSION}-{size}-{seed}.pt"
 
 
 def build_pool(size: int = POOL_SIZE, seed: int = 0, family: str = "train") -> torch.Tensor:
@@ -48,7 +42,7 @@ def build_pool(size: int = POOL_SIZE, seed: int = 0, family: str = "train") -> t
 
 def outlier_pool(size: int = POOL_SIZE, seed: int = 0) -> torch.Tensor:
     """The pool, from the per-user cache when it is there (loaded safely: tensors only)."""
-    path = _cache_path(size, seed)
+    path = outlier_pool_file(POOL_VERSION, size, seed)
     try:
         pool = torch.load(path, weights_only=True)
         if isinstance(pool, torch.Tensor) and pool.shape == (size, 1, 28, 28) and torch.isfinite(pool).all():

@@ -1,4 +1,4 @@
-"""A person's own handwriting: the personal set of samples the pad learns from. Pure numpy, Pillow, platformdirs.
+"""A person's own handwriting: the personal set of samples the pad learns from. Pure numpy and Pillow.
 
 The set is a folder holding `0/` to `9/`, one image file per sample. That is the layout torchvision's ImageFolder
 reads, so scans can be dropped in and a set can be zipped and carried to another machine. The window saves
@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import platformdirs
 
 from .files import replaced_atomically
+from .paths import default_personal_dir
+from .safe_names import printable
 from .sample_files import (
     NET_INPUT_KEY,
     NET_INPUT_VALUE,
@@ -36,18 +37,12 @@ from .sample_files import (
     sample_picture,
     write_png_atomically,
 )
-from .text import printable
 
 DIGITS = tuple(range(10))
 DIGIT_NAMES = {str(digit): digit for digit in DIGITS}
 ENVIRONMENT_VARIABLE = "DIGITPAD_PERSONAL"
 # Fine-tuning holds some of each digit's samples out to measure on, and learns from the rest: at least two.
 MIN_PER_DIGIT = 2
-
-
-def default_personal_dir() -> Path:
-    """`personal/` in the per-user data folder, beside `models/` (on Linux ~/.local/share/digitpad/personal)."""
-    return Path(platformdirs.user_data_dir("digitpad")) / "personal"
 
 
 def resolve_personal_dir(folder: str | os.PathLike | None = None) -> Path:

@@ -17,7 +17,7 @@ from PIL import Image
 from .files import replaced_atomically
 from .ink.images import ImageError, load_image
 from .ink.preprocess import as_unit_floats, ink_layer, preprocess
-from .text import printable
+from .safe_names import printable
 
 # The margin kept around the ink when a sample is saved, as a share of the ink's longer side (at least 4 px).
 MARGIN = 0.12

@@ -1,9 +1,10 @@
 """The Draw tab: the canvas; beside it what the net read, how sure it is and what it saw; then the inside view.
 
 Reading runs on the GUI thread: finding the digits, redrawing each for the net and one batched forward pass take
-about 2 ms for one digit and 10-15 ms for eight (bench/predict_speed.py), the inside view under 10 ms more
-(bench/inside_view_speed.py). While a stroke is drawn it runs at most every LIVE_INTERVAL_MS, so a pen that sends
-hundreds of moves a second never queues readings behind it; when the stroke ends it runs at once.
+a median of 1.7 ms for one digit and 5.9 ms for eight (bench/predict_speed.py), the inside view 5.4 ms more
+(bench/inside_view_speed.py); docs/speed.md keeps the figures. While a stroke is drawn it runs at most every
+LIVE_INTERVAL_MS, so a pen that sends hundreds of moves a second never queues readings behind it; when the stroke
+ends it runs at once.
 """
 
 from __future__ import annotations

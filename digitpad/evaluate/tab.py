@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget,
 )
 
-from trainer.data import MnistSplit, missing_files, raw_folder, resolve_data_dir
+from trainer.data import MnistSplit, as_split, missing_files, raw_folder, resolve_data_dir
 
 from .confusion import ConfusionMatrixView
 from .gallery import DigitGallery
@@ -30,15 +30,6 @@ from .per_class import PerClassTable
 from .worker import EvaluationReport, EvaluationWorker
 
 CELL_HINT = "Click a cell of the matrix to see exactly those digits here."
-
-
-def labelled_split(images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor) -> MnistSplit:
-    """N x 28 x 28 (or N x 1 x 28 x 28) images in [0, 1] and N digits, as the worker takes them."""
-    images = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(-1, 1, 28, 28)
-    labels = torch.as_tensor(np.asarray(labels, dtype=np.int64)).reshape(-1)
-    if len(images) != len(labels) or not len(labels):
-        raise ValueError(f"{len(images)} images but {len(labels)} labels: a set needs one digit per image")
-    return MnistSplit(images, labels)
 
 
 class EvaluateTab(QWidget):
@@ -151,7 +142,7 @@ class EvaluateTab(QWidget):
     def evaluate_set(self, images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, name: str) -> bool:
         """The hook for another labelled set (a personal handwriting set): N x 28 x 28 (or N x 1 x 28 x 28) images
         in [0, 1], like the net's input, and N digits; shown as for MNIST, under `name`."""
-        split = labelled_split(images, labels)
+        split = as_split(images, labels)
         return self._start(EvaluationWorker(self.model, split=split, set_name=name) if self.model is not None else None)
 
     def evaluate_loaded(self, load: Callable[[], tuple[np.ndarray, np.ndarray, str]], name: str) -> bool:
@@ -159,7 +150,7 @@ class EvaluateTab(QWidget):
         name to show) or raises worker.SetUnavailable, whose message the tab shows. `name` is shown meanwhile."""
         def split_and_name() -> tuple[MnistSplit, str]:
             images, labels, shown = load()
-            return labelled_split(images, labels), shown
+            return as_split(images, labels), shown
 
         worker = EvaluationWorker(self.model, set_name=name, load=split_and_name) if self.model is not None else None
         return self._start(worker)

@@ -7,7 +7,7 @@ objectName `saliency`). The maps are computed by trainer.inspection (pure PyTorc
 Use:
     view = InsideView()
     view.set_model(model)        # any checkpoint's model: its blocks are read from it; the view keeps a copy
-    view.show_input(image)       # 28 x 28 floats in [0, 1], as the net reads them (Prediction.image); None clears
+    view.show_input(image)       # 28 x 28 floats in [0, 1], as the net reads them (DigitReading.image); None clears
     view.set_target(digit)       # explain another digit than the answer (a clicked confidence bar); None: the answer
 
 One update (forward pass, live saliency, the tiles' pictures) takes a few milliseconds on the GUI thread: see

@@ -19,7 +19,7 @@ from PySide6.QtGui import QAction, QKeySequence
 
 from trainer.ink.redraw import drawing_field
 from trainer.personal_set import PersonalData, PersonalSet, PersonalSetError, Sample
-from trainer.text import printable, short_path
+from trainer.safe_names import printable, short_path
 
 from .notice import SaveNotice
 from .set_reader import SetReader

@@ -14,7 +14,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QVBoxLayout
 
 from trainer.finetune import FinetuneResult, PhaseStarted
-from trainer.text import format_duration, short_path
+from trainer.run_text import format_duration
+from trainer.safe_names import short_path
 
 
 def _change(before: float | None, after: float | None, digits: int) -> str:

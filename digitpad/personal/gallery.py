@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from trainer.personal_set import Sample
-from trainer.text import printable
+from trainer.safe_names import printable
 
 THUMB = 48
 MISTAKE_COLOR = QColor("#dc2626")

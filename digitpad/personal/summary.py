@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from trainer.personal_set import ignored_name
-from trainer.text import printable, short_path
+from trainer.safe_names import printable, short_path
 
 
 class SetSummary(QWidget):

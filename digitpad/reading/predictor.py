@@ -6,8 +6,6 @@ Nothing here imports Qt, so `digitpad predict` runs on machines without a displa
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +13,8 @@ import torch
 
 from trainer.checkpoint import load_checkpoint
 from trainer.data import normalize
-from trainer.ink.preprocess import preprocess
 from trainer.ink.render import Stroke
+from trainer.inspection import torch_threads
 from trainer.metadata import describe_accuracy
 from trainer.model import count_parameters
 from trainer.verdicts import DEFAULT_THRESHOLD
@@ -25,19 +23,9 @@ from .. import builtin_checkpoint_path
 from .reader import NumberReader, Reading
 
 
-@dataclass(frozen=True)
-class Prediction:
-    digit: int
-    probabilities: tuple[float, ...]  # one per digit 0-9, summing to 1
-    image: np.ndarray                 # 28 x 28 grey levels in [0, 1]: what the net read, before normalizing
-
-    @property
-    def confidence(self) -> float:
-        return self.probabilities[self.digit]
-
-
 class Predictor:
-    """A loaded checkpoint that reads a grey picture of a digit: `preprocess`, then one forward pass."""
+    """A loaded checkpoint that reads digits: a picture, a 28x28 field or the pad's strokes, through the
+    NumberReader (which finds and judges each digit) and the net's `probabilities`."""
 
     def __init__(self, model: torch.nn.Module, meta: dict, path: Path, notes: list[str] | None = None):
         self.model = model.eval()
@@ -70,7 +58,9 @@ class Predictor:
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """N x 10 probabilities (float64, each row summing to 1) for N x 28 x 28 images in [0, 1]."""
         batch = normalize(torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))).unsqueeze(1)
-        with torch.inference_mode(), _one_torch_thread():
+        # One thread: a few 28x28 pictures gain nothing from a second and, while training keeps the cores busy,
+        # lose a hand-off that was measured at 100-200 ms (see torch_threads).
+        with torch.inference_mode(), torch_threads(1):
             log_probabilities = self.model(batch)
         probabilities = log_probabilities.double().exp().numpy()
         return probabilities / probabilities.sum(axis=1, keepdims=True)
@@ -86,28 +76,3 @@ class Predictor:
     def read_strokes(self, strokes: list[Stroke], pen_width: float) -> Reading | None:
         """The number drawn as strokes (points in units of the canvas side); None when there are none."""
         return self.reader.read_strokes(strokes, pen_width)
-
-    def predict(self, grey: np.ndarray) -> Prediction | None:
-        """What the net reads in a grey picture of one digit (see `preprocess`); None when it holds no ink."""
-        image = preprocess(grey)
-        if image is None:
-            return None
-        probabilities = self.probabilities(image[None])[0]
-        return Prediction(int(probabilities.argmax()), tuple(probabilities.tolist()), image)
-
-
-@contextmanager
-def _one_torch_thread():
-    """Run torch on the calling thread alone for a moment.
-
-    For one 28x28 image a second thread has nothing to gain and a hand-off to lose: when other work keeps the
-    cores busy (a training run, in this process or another) the hand-off waits for a free core, and a forward
-    pass of under a millisecond was measured at 100-200 ms. PyTorch's OpenMP builds count threads per calling
-    thread, so a training thread running meanwhile keeps its own count.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 from trainer.config import EpochEnd
-from trainer.text import format_duration
+from trainer.run_text import format_duration
 
 COLUMNS = ["epoch", "train loss", "train acc", "val acc", "test loss", "test acc", "learning rate", "time"]
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from trainer.config import EpochEnd, RunStarted
 from trainer.job import JobResult
-from trainer.text import count_of, format_duration, weak_model_note
+from trainer.run_text import count_of, format_duration, weak_model_note
 
 
 def reject_line(reject: dict) -> str:

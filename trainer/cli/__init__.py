@@ -14,8 +14,8 @@ from ..data import DataError
 from ..engine import Diverged
 from ..export import ExportError
 from ..personal_set import PersonalSetError
+from ..safe_names import printable
 from ..terminal import run_until_reader_leaves
-from ..text import printable
 from . import evaluate, export, finetune, info, train
 
 COMMANDS = (train, finetune, evaluate, info, export)

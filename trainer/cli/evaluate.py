@@ -8,12 +8,12 @@ import sys
 
 from .. import jsonsafe
 from ..checkpoint import load_checkpoint
-from ..data import load_test_split
+from ..data import as_split, load_test_split
 from ..evaluation import evaluate
-from ..finetune_data import as_split, read_personal
+from ..finetune_data import read_personal
 from ..model import count_parameters
 from ..personal_set import PersonalSetError, folder_problem, readiness_problem, resolve_personal_dir
-from ..text import printable
+from ..safe_names import printable
 from .options import add_data_options
 
 

@@ -8,10 +8,11 @@ import sys
 import threading
 
 from .. import jsonsafe
-from ..checkpoint import models_dir
 from ..finetune import FinetuneResult, FinetuneSettings, PhaseStarted, SetRead, run_finetune
-from ..personal_set import ENVIRONMENT_VARIABLE, default_personal_dir
-from ..text import format_duration, printable
+from ..paths import default_personal_dir, models_dir
+from ..personal_set import ENVIRONMENT_VARIABLE
+from ..run_text import format_duration
+from ..safe_names import printable
 from .options import add_data_options
 from .train import Progress
 

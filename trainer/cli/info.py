@@ -8,7 +8,7 @@ from ..checkpoint import load_checkpoint
 from ..config import EpochEnd, TrainConfig
 from ..metadata import describe_accuracy, describe_finetune
 from ..model import DEFAULT_MODEL, MODELS, build_model, count_parameters, layer_table
-from ..text import epoch_line
+from ..run_text import epoch_line
 
 
 def add_parser(commands) -> None:

@@ -10,11 +10,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .. import jsonsafe
-from ..checkpoint import is_checkpoint_file, models_dir
+from ..checkpoint import is_checkpoint_file
 from ..config import BatchEnd, EpochEnd, RunStarted, TrainConfig
 from ..job import run_job
 from ..model import DEFAULT_MODEL, MODELS, build_model, count_parameters
-from ..text import count_of, epoch_line, format_duration, weak_model_note
+from ..paths import models_dir
+from ..run_text import count_of, epoch_line, format_duration, weak_model_note
 from .options import add_data_options
 
 

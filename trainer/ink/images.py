@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..text import printable
+from ..safe_names import printable
 
 
 class ImageError(Exception):

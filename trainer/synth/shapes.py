@@ -33,9 +33,3 @@ def join(*parts: Stroke) -> Stroke:
     for part in parts[1:]:
         stroke += part[1:] if part[0] == stroke[-1] else part
     return stroke
-
-
-def bounds(strokes: list[Stroke]) -> tuple[float, float, float, float]:
-    xs = [x for stroke in strokes for x, _ in stroke]
-    ys = [y for stroke in strokes for _, y in stroke]
-    return min(xs), min(ys), max(xs), max(ys)

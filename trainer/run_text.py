@@ -1,10 +1,7 @@
-"""Words and figures for people, shared by the terminal and the window so both say the same thing."""
+"""The words and figures of a training run (its epochs, its duration, a warning for a weak model), shared by the
+terminal and the window so both say the same thing."""
 
 from __future__ import annotations
-
-import os
-import unicodedata
-from pathlib import Path
 
 from .config import EpochEnd
 
@@ -41,19 +38,3 @@ def weak_model_note(test_accuracy: float, train_images: int, epochs: int) -> str
     return (f"This model reads only {test_accuracy:.1%} of the test set: it trained on "
             f"{count_of(train_images, 'image')} for {count_of(epochs, 'epoch')}. Train on more images, for more "
             f"epochs, for a model worth reading digits with.")
-
-
-def printable(text: str | os.PathLike) -> str:
-    """A file name safe to print on one line: control characters (newline, escape...) shown as escapes, so a
-    crafted name cannot fake a line of output or move the terminal's cursor."""
-    return "".join(c if unicodedata.category(c)[0] != "C" else c.encode("unicode_escape").decode("ascii")
-                   for c in str(text))
-
-
-def short_path(path: str | os.PathLike) -> str:
-    """A path to show a person: under their home folder as ~/..., and `printable`."""
-    path = Path(path)
-    try:
-        return printable(Path("~") / path.relative_to(Path.home()))
-    except (ValueError, RuntimeError):  # not under home, or no home known
-        return printable(path)
