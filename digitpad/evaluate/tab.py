@@ -89,6 +89,18 @@ class EvaluateTab(QWidget):
         self.mistakes_title = QLabel("Mistakes, the most confident first", objectName="mistakesTitle")
         self.mistakes = DigitGallery("mistakes", self)
 
+        self._lay_out()
+
+        self.job.progress.connect(self.status.setText)  # the stage it is at
+        self.job.done.connect(self._on_done)
+        self.job.failed.connect(self._on_failed)
+        self.job.finished.connect(self._on_finished)
+        self.matrix.cellClicked.connect(self.show_cell)
+        for gallery in (self.cell_gallery, self.mistakes):
+            gallery.digitClicked.connect(self._on_digit_clicked)
+        self._clear("No model yet.")
+
+    def _lay_out(self) -> None:
         top = QHBoxLayout()
         top.addWidget(self.run)
         top.addWidget(self.runPersonal)
@@ -122,15 +134,6 @@ class EvaluateTab(QWidget):
         layout.addLayout(result)
         layout.addWidget(splitter, 1)
 
-        self.job.progress.connect(self.status.setText)  # the stage it is at
-        self.job.done.connect(self._on_done)
-        self.job.failed.connect(self._on_failed)
-        self.job.finished.connect(self._on_finished)
-        self.matrix.cellClicked.connect(self.show_cell)
-        for gallery in (self.cell_gallery, self.mistakes):
-            gallery.digitClicked.connect(self._on_digit_clicked)
-        self._clear("No model yet.")
-
     # ----- inputs -------------------------------------------------------------------------------------------
     def set_model(self, model: torch.nn.Module, description: str = "") -> None:
         """Evaluate this model from now on; results shown for another model are cleared."""
@@ -158,7 +161,8 @@ class EvaluateTab(QWidget):
         """The hook for another labelled set (a personal handwriting set): N x 28 x 28 (or N x 1 x 28 x 28) images
         in [0, 1], like the net's input, and N digits; shown as for MNIST, under `name`."""
         split = labelled_split(images, labels)
-        return self._start(evaluation_worker(self.model, split=split, set_name=name) if self.model is not None else None)
+        worker = evaluation_worker(self.model, split=split, set_name=name) if self.model is not None else None
+        return self._start(worker)
 
     def evaluate_loaded(self, load: Callable[[], tuple[np.ndarray, np.ndarray, str]], name: str) -> bool:
         """As evaluate_set, but the set is read in the worker's thread: `load()` returns (images, labels, the

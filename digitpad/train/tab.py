@@ -62,6 +62,27 @@ class TrainTab(QWidget):
         self.run_panel.status.setText(f"Ready to train the {DEFAULT_MODEL} net "
                                       f"({count_parameters(build_model(DEFAULT_MODEL)):,} parameters).")
 
+        self._lay_out()
+
+        self.settings.epochsChanged.connect(self._on_epochs_changed)
+        self.settings.dataDirChanged.connect(self._on_data_dir_changed)
+        self.banner.chooseFolder.connect(self.settings.choose_data_folder)
+        self.banner.busy.connect(self._on_download_busy)
+        self.banner.downloaded.connect(lambda root: self.run_panel.status.setText("MNIST downloaded."))
+        self.run_panel.start.clicked.connect(self.start_training)
+        self.run_panel.stop.clicked.connect(self.stop_training)
+        self.run_panel.useModel.clicked.connect(self.use_model)
+        self.run_panel.resetModel.clicked.connect(self.use_builtin_model)
+        self.job.progress.connect(self._on_progress)
+        self.job.done.connect(self._on_done)
+        self.job.failed.connect(self._on_failed)
+        self.job.finished.connect(self._on_worker_finished)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self.banner.check(self.settings.data_dir())
+
+    def _lay_out(self) -> None:
         top = QHBoxLayout()
         top.addWidget(self.settings)
         top.addWidget(self.run_panel, 1)
@@ -93,24 +114,6 @@ class TrainTab(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
-
-        self.settings.epochsChanged.connect(self._on_epochs_changed)
-        self.settings.dataDirChanged.connect(self._on_data_dir_changed)
-        self.banner.chooseFolder.connect(self.settings.choose_data_folder)
-        self.banner.busy.connect(self._on_download_busy)
-        self.banner.downloaded.connect(lambda root: self.run_panel.status.setText("MNIST downloaded."))
-        self.run_panel.start.clicked.connect(self.start_training)
-        self.run_panel.stop.clicked.connect(self.stop_training)
-        self.run_panel.useModel.clicked.connect(self.use_model)
-        self.run_panel.resetModel.clicked.connect(self.use_builtin_model)
-        self.job.progress.connect(self._on_progress)
-        self.job.done.connect(self._on_done)
-        self.job.failed.connect(self._on_failed)
-        self.job.finished.connect(self._on_worker_finished)
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
-        self.banner.check(self.settings.data_dir())
 
     # ----- what the person can do ---------------------------------------------------------------------------
     @property
