@@ -12,36 +12,29 @@ import copy
 import os
 
 import torch
-from PySide6.QtCore import QThread, Signal
 
 from trainer.data import DataError, load_test_split
 from trainer.export import CHECK_IMAGES, ExportError, export_onnx
 
+from .worker import Worker
 
-class ExportWorker(QThread):
-    """Signals exactly one of `done(message)` or `failed(message)`."""
 
-    done = Signal(str)
-    failed = Signal(str)
+def export_worker(model: torch.nn.Module, meta: dict, out: str | os.PathLike, data_dir: str | None,
+                  force: bool = False) -> Worker:
+    """A Worker that exports and checks: done(a message saying where and how well it agrees) or failed(message).
+    It never stops half way: a stop asked is ignored, and a join waits for the file."""
+    model = copy.deepcopy(model).cpu().eval()  # copied on the GUI thread: the Draw tab keeps the original
+    meta = dict(meta)
 
-    def __init__(self, model: torch.nn.Module, meta: dict, out: str | os.PathLike, data_dir: str | None,
-                 force: bool = False):
-        super().__init__()
-        self.model = copy.deepcopy(model).cpu().eval()  # copied on the GUI thread: the Draw tab keeps the original
-        self.meta, self.out, self.data_dir, self.force = dict(meta), out, data_dir, force
-
-    def run(self) -> None:  # the worker thread
+    def job(_report, _stop) -> str:  # the worker thread
         try:
-            try:
-                images = load_test_split(self.data_dir, download=False).images[:CHECK_IMAGES]
-                checked_on = f"{len(images):,} MNIST test images"
-            except DataError:
-                images = torch.rand(CHECK_IMAGES, 1, 28, 28, generator=torch.Generator().manual_seed(0))
-                checked_on = f"{CHECK_IMAGES:,} random pictures (MNIST was not found)"
-            result = export_onnx(self.model, self.out, images, self.meta, force=self.force)
-            self.done.emit(f"Exported to {result.path}; ONNX Runtime agrees with PyTorch on {checked_on} "
-                           f"(max difference {result.max_difference:.1e}).")
-        except ExportError as error:
-            self.failed.emit(str(error))
-        except Exception as error:
-            self.failed.emit(f"The export failed: {type(error).__name__}: {error}")
+            images = load_test_split(data_dir, download=False).images[:CHECK_IMAGES]
+            checked_on = f"{len(images):,} MNIST test images"
+        except DataError:
+            images = torch.rand(CHECK_IMAGES, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+            checked_on = f"{CHECK_IMAGES:,} random pictures (MNIST was not found)"
+        result = export_onnx(model, out, images, meta, force=force)
+        return (f"Exported to {result.path}; ONNX Runtime agrees with PyTorch on {checked_on} "
+                f"(max difference {result.max_difference:.1e}).")
+
+    return Worker(job, "The export failed", known=(ExportError,))

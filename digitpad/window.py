@@ -20,12 +20,13 @@ from . import asset_path, builtin_checkpoint_path
 from .draw.tab import DrawTab
 from .evaluate.tab import EvaluateTab
 from .evaluate.worker import SetUnavailable
-from .export_worker import ExportWorker
+from .export_worker import export_worker
 from .personal.collector import SampleCollector
 from .personal.notice import SaveNotice
 from .personal.tab import HandwritingTab
 from .reading.predictor import Predictor
 from .train.tab import TrainTab
+from .worker import Worker, WorkerSlot
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm);;All files (*)"
 MODEL_FILTER = "digitpad checkpoints (*.pt);;All files (*)"
@@ -47,7 +48,10 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.draw_tab, "Draw")
         self.tabs.addTab(self._build_train_tab(), "Train")
         self.tabs.addTab(self._build_evaluate_tab(), "Evaluate")
-        self.export_worker: ExportWorker | None = None
+        self.export_job = WorkerSlot(self)
+        self.export_job.done.connect(lambda message: self.statusBar().showMessage(message, 20000))
+        self.export_job.failed.connect(self._on_export_failed)
+        self.export_job.finished.connect(lambda: self.export_action.setEnabled(True))
         self.tabs.addTab(self._build_handwriting_tab(), "My handwriting")
         self.setCentralWidget(self.tabs)
 
@@ -113,8 +117,7 @@ class MainWindow(QMainWindow):
         # A run in progress is stopped and its thread joined before the window goes; its last epoch is kept.
         self.train_tab.shutdown()
         self.evaluate_tab.shutdown()
-        if self.export_worker is not None:
-            self.export_worker.wait()  # a file half written would be a temporary one, but let it finish
+        self.export_job.join()  # the export never stops half way (a file half written would be a temporary one)
         self.handwriting_tab.shutdown()
         self.collector.shutdown()
         super().closeEvent(event)
@@ -179,31 +182,26 @@ class MainWindow(QMainWindow):
         if path:
             self.export_model(path, force=True)  # the dialog has asked before replacing a file
 
-    def export_model(self, path: str | os.PathLike, force: bool = False) -> ExportWorker | None:
+    @property
+    def export_worker(self) -> Worker | None:
+        """The export under way, or None."""
+        return self.export_job.worker
+
+    def export_model(self, path: str | os.PathLike, force: bool = False) -> Worker | None:
         """Export the model in use to ONNX in a background thread; the status bar or an error box says how it
         went. None when an export is already under way."""
-        if self.export_worker is not None:
+        if self.export_job.busy:
             return None
-        worker = ExportWorker(self.predictor.model, self.predictor.meta, path, self.train_tab.settings.data_dir(),
-                              force)
-        worker.done.connect(lambda message: self.statusBar().showMessage(message, 20000))
-        worker.failed.connect(self._on_export_failed)
-        worker.finished.connect(self._on_export_finished)
-        self.export_worker = worker
+        worker = export_worker(self.predictor.model, self.predictor.meta, path, self.train_tab.settings.data_dir(),
+                               force)
         self.export_action.setEnabled(False)
         self.statusBar().showMessage(f"Exporting to {Path(path).name} and checking it with ONNX Runtime...")
-        worker.start()
+        self.export_job.start(worker)
         return worker
 
     def _on_export_failed(self, message: str) -> None:
         self.statusBar().clearMessage()
         self.show_error("Could not export the model", message)
-
-    def _on_export_finished(self) -> None:
-        worker, self.export_worker = self.export_worker, None
-        worker.wait()
-        worker.deleteLater()
-        self.export_action.setEnabled(True)
 
     # ----- images -------------------------------------------------------------------------------------------
     def open_image(self, path: str | os.PathLike) -> bool:

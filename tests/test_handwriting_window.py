@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QPushButton
 from digitpad import builtin_checkpoint_path
 from digitpad.draw.canvas import DrawingCanvas
 from trainer.checkpoint import load_checkpoint
+from trainer.finetune import PhaseStarted
 from trainer.paths import models_dir
 from trainer.personal_set import PersonalSet
 
@@ -231,7 +232,8 @@ def test_closing_the_window_mid_fine_tune_stops_and_joins_the_worker(window, per
     window.tabs.setCurrentWidget(tab)
     assert tab.start_finetune()
     worker = tab.worker
-    with qtbot.waitSignal(worker.phaseStarted, timeout=60_000):
+    with qtbot.waitSignal(worker.progress, timeout=60_000,
+                          check_params_cb=lambda event: isinstance(event, PhaseStarted)):
         pass
     assert window.close()
     assert worker.isFinished()  # joined in closeEvent, not left running behind a closed window
@@ -298,7 +300,7 @@ def test_a_change_while_the_set_is_being_read_reads_it_once_more_afterwards(wind
     tab.set_changed()
     tab.set_changed()
     release.set()
-    qtbot.waitUntil(lambda: len(reads) == 2 and tab._reader is None, timeout=10000)
+    qtbot.waitUntil(lambda: len(reads) == 2 and not tab._reader.busy, timeout=10000)
     assert most[0] == 1 and len(reads) == 2
 
 
@@ -430,7 +432,7 @@ def test_the_count_after_a_save_is_read_off_the_gui_thread_and_never_shown_with_
         assert message.text() == f"saved as a {digit}"  # at once; the count follows
     release.set()
     qtbot.waitUntil(lambda: message.text() == "saved as a 7 — 1 sample of 7")
-    qtbot.waitUntil(lambda: window.collector._counter is None)
+    qtbot.waitUntil(lambda: not window.collector._counter.busy)
     assert shown == ["saved as a 7 — 1 sample of 7"]  # the 3's count, come late, was not shown with the 7
     assert threads and threading.main_thread() not in threads
 

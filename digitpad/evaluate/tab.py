@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
 
 from trainer.data import MnistSplit, as_split, missing_files, raw_folder, resolve_data_dir
 
+from ..worker import Worker, WorkerSlot
+
 from .confusion import ConfusionMatrixView
 from .gallery import DigitGallery
 from .per_class import PerClassTable
-from .worker import EvaluationReport, EvaluationWorker
+from .worker import EvaluationReport, evaluation_worker
 
 CELL_HINT = "Click a cell of the matrix to see exactly those digits here."
 
@@ -41,7 +43,7 @@ class EvaluateTab(QWidget):
         super().__init__(parent)
         self.model: torch.nn.Module | None = None
         self.data_dir: str | None = None
-        self.worker: EvaluationWorker | None = None
+        self.job = WorkerSlot(self)
         self.report: EvaluationReport | None = None
 
         self.run = QPushButton("Evaluate on the MNIST test set", objectName="runEvaluation")
@@ -78,6 +80,18 @@ class EvaluateTab(QWidget):
         self.mistakes_title = QLabel("Mistakes, the most confident first", objectName="mistakesTitle")
         self.mistakes = DigitGallery("mistakes", self)
 
+        self._lay_out()
+
+        self.job.progress.connect(self.status.setText)  # the stage it is at
+        self.job.done.connect(self._on_done)
+        self.job.failed.connect(self._on_failed)
+        self.job.finished.connect(self._on_finished)
+        self.matrix.cellClicked.connect(self.show_cell)
+        for gallery in (self.cell_gallery, self.mistakes):
+            gallery.digitClicked.connect(self._on_digit_clicked)
+        self._clear("No model yet.")
+
+    def _lay_out(self) -> None:
         top = QHBoxLayout()
         top.addWidget(self.run)
         top.addWidget(self.runPersonal)
@@ -111,11 +125,6 @@ class EvaluateTab(QWidget):
         layout.addLayout(result)
         layout.addWidget(splitter, 1)
 
-        self.matrix.cellClicked.connect(self.show_cell)
-        for gallery in (self.cell_gallery, self.mistakes):
-            gallery.digitClicked.connect(self._on_digit_clicked)
-        self._clear("No model yet.")
-
     # ----- inputs -------------------------------------------------------------------------------------------
     def set_model(self, model: torch.nn.Module, description: str = "") -> None:
         """Evaluate this model from now on; results shown for another model are cleared."""
@@ -137,13 +146,14 @@ class EvaluateTab(QWidget):
         """Evaluate the model on MNIST's test set in the background; False (saying why) when it cannot start."""
         if not self._check_data():
             return False
-        return self._start(EvaluationWorker(self.model, self.data_dir) if self.model is not None else None)
+        return self._start(evaluation_worker(self.model, self.data_dir) if self.model is not None else None)
 
     def evaluate_set(self, images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, name: str) -> bool:
         """The hook for another labelled set (a personal handwriting set): N x 28 x 28 (or N x 1 x 28 x 28) images
         in [0, 1], like the net's input, and N digits; shown as for MNIST, under `name`."""
         split = as_split(images, labels)
-        return self._start(EvaluationWorker(self.model, split=split, set_name=name) if self.model is not None else None)
+        worker = evaluation_worker(self.model, split=split, set_name=name) if self.model is not None else None
+        return self._start(worker)
 
     def evaluate_loaded(self, load: Callable[[], tuple[np.ndarray, np.ndarray, str]], name: str) -> bool:
         """As evaluate_set, but the set is read in the worker's thread: `load()` returns (images, labels, the
@@ -152,36 +162,30 @@ class EvaluateTab(QWidget):
             images, labels, shown = load()
             return as_split(images, labels), shown
 
-        worker = EvaluationWorker(self.model, set_name=name, load=split_and_name) if self.model is not None else None
+        worker = evaluation_worker(self.model, set_name=name, load=split_and_name) if self.model is not None else None
         return self._start(worker)
 
-    def _start(self, worker: EvaluationWorker | None) -> bool:
-        if worker is None or self.worker is not None:
+    @property
+    def worker(self) -> Worker | None:
+        """The running evaluation's Worker, or None."""
+        return self.job.worker
+
+    def _start(self, worker: Worker | None) -> bool:
+        if worker is None or self.job.busy:
             self.status.setText("No model to evaluate." if worker is None else self.status.text())
             return False
         self._clear("")
-        self.worker = worker
-        worker.stage.connect(self.status.setText)
-        worker.done.connect(self._on_done)
-        worker.failed.connect(self._on_failed)
-        worker.finished.connect(self._on_finished)
         self.run.setEnabled(False)
         self.progress.show()
-        worker.start()
-        return True
+        return self.job.start(worker)
 
     def shutdown(self) -> None:
         """Stop an evaluation in progress and wait for its thread (a fraction of a second) before the window goes."""
-        if self.worker is not None:
-            self.worker.request_stop()
-            self.worker.wait()
+        self.job.join()
 
     def _forget_worker(self) -> None:
         """A result still to come is about the previous model: it is stopped, and dropped if it still comes."""
-        if self.worker is not None:
-            self.worker.request_stop()
-            for signal in (self.worker.stage, self.worker.done, self.worker.failed):
-                signal.disconnect()
+        self.job.forget()
 
     # ----- results ------------------------------------------------------------------------------------------
     @Slot(object)
@@ -215,10 +219,6 @@ class EvaluateTab(QWidget):
 
     @Slot()
     def _on_finished(self) -> None:
-        worker, self.worker = self.worker, None
-        if worker is not None:
-            worker.wait()
-            worker.deleteLater()
         self.run.setEnabled(True)
         self.progress.hide()
 

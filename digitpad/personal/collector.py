@@ -5,7 +5,7 @@
 notice ("saved as a 7 — 14 samples of 7") with an Undo that takes the save back, and clear the canvas for the
 next one; with an empty canvas they do nothing. Ctrl+Z stays the canvas's "undo stroke". The count is of
 readable samples, as the My handwriting tab and fine-tuning count them (files that could not be read are
-counted apart); it comes a moment after the message, from a SetReader thread, since counting reads the
+counted apart); it comes a moment after the message, from a set reader's thread, since counting reads the
 digit's files that were not read before (0.4 s for 200 samples, the first time). A save that fails keeps the
 drawing and says why through `saveFailed`. The collector is given the canvas, the notice and the set, and
 knows nothing else of the window; call `shutdown()` before the window closes.
@@ -21,8 +21,9 @@ from trainer.ink.redraw import drawing_field
 from trainer.personal_set import PersonalData, PersonalSet, PersonalSetError, Sample
 from trainer.safe_names import printable, short_path
 
+from ..worker import WorkerSlot
 from .notice import SaveNotice
-from .set_reader import SetReader
+from .set_reader import set_reader
 
 
 def counted(count: int, digit: int) -> str:
@@ -58,7 +59,9 @@ class SampleCollector(QObject):
         # The message that a count will complete: (its number, its text, its tooltip, the digit). The number
         # grows with every message, so that a count started for an earlier one is never shown with a later one.
         self._message: tuple[int, str, str, int | None] = (0, "", "", None)
-        self._counter: SetReader | None = None
+        self._counter = WorkerSlot(self)  # a read of one digit's samples, to count them
+        self._counter.done.connect(self._show_count)
+        self._counter.finished.connect(self._on_counter_finished)
         self._counting_for = 0  # the number of the message the running count is for
         app = QCoreApplication.instance()
         if app is not None:
@@ -73,18 +76,14 @@ class SampleCollector(QObject):
             self._count()
 
     def _count(self) -> None:
-        if self._counter is not None:  # one at a time: the running one starts the next when it ends
+        if self._counter.busy:  # one at a time: the running one starts the next when it ends
             return
         self._counting_for, _, _, digit = self._message
-        counter = SetReader(self.personal_set, None, digits=(digit,))
-        # Slots of this object, so that they run on the GUI thread (a lambda would run in the counter's).
-        counter.setRead.connect(self._show_count)
-        counter.finished.connect(self._on_counter_finished)
-        self._counter = counter
-        counter.start()
+        self._counter.start(set_reader(self.personal_set, None, digits=(digit,)))
 
-    @Slot(object, object)
-    def _show_count(self, data: PersonalData, _readings) -> None:
+    @Slot(object)
+    def _show_count(self, read: tuple[PersonalData, None]) -> None:
+        data, _readings = read
         current, text, tooltip, digit = self._message
         if self._counting_for != current:
             return
@@ -93,9 +92,6 @@ class SampleCollector(QObject):
 
     @Slot()
     def _on_counter_finished(self) -> None:
-        counter, self._counter = self._counter, None
-        counter.wait()
-        counter.deleteLater()
         number, _, _, digit = self._message
         if number != self._counting_for and digit is not None:  # a save or an undo came meanwhile: count for it
             self._count()
@@ -106,8 +102,7 @@ class SampleCollector(QObject):
 
     def shutdown(self) -> None:
         """Wait for a count under way (a fraction of a second), so that its thread never outlives the window."""
-        if self._counter is not None:
-            self._counter.wait()
+        self._counter.join()
 
     def save_as(self, digit: int) -> Sample | None:
         """Save the canvas's ink as a sample of `digit` and clear it; None (and nothing done) when it is empty."""

@@ -8,35 +8,19 @@ tab has one way to be filled.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QThread, Signal
-
 from trainer.personal_set import PersonalSet, PersonalSetError
 
 from ..reading.predictor import Predictor
+from ..worker import Worker
 
 
-class SetReader(QThread):
-    """One read of the set (of `digits` only, if given): emits `setRead(data, probabilities)` (probabilities
-    None without a model or samples), or `readFailed(message)` (which names the set's folder), then finishes."""
+def set_reader(personal_set: PersonalSet, predictor: Predictor | None, digits: tuple[int, ...] | None = None) -> Worker:
+    """A Worker for one read of the set (of `digits` only, if given): done((data, probabilities)), probabilities
+    None without a model or samples, or failed(message), which names the set's folder (a PersonalSetError, for a
+    folder that is a file, names it and what named it)."""
+    def job(_report, _stop) -> tuple:  # the worker thread
+        data = personal_set.load() if digits is None else personal_set.load(digits=digits)
+        probabilities = predictor.probabilities(data.images) if predictor is not None and len(data) else None
+        return data, probabilities
 
-    setRead = Signal(object, object)
-    readFailed = Signal(str)
-
-    def __init__(self, personal_set: PersonalSet, predictor: Predictor | None, digits: tuple[int, ...] | None = None):
-        super().__init__()
-        self.personal_set = personal_set
-        self.predictor = predictor
-        self.digits = digits
-
-    def run(self) -> None:
-        try:
-            data = self.personal_set.load() if self.digits is None else self.personal_set.load(digits=self.digits)
-            probabilities = (self.predictor.probabilities(data.images)
-                             if self.predictor is not None and len(data) else None)
-        except PersonalSetError as error:  # its folder is a file: the message names it, and what named it
-            self.readFailed.emit(str(error))
-            return
-        except Exception as error:  # noqa: BLE001 - say it in the tab rather than die silently in a thread
-            self.readFailed.emit(f"Could not read the set in {self.personal_set.folder}: {error}")
-            return
-        self.setRead.emit(data, probabilities)
+    return Worker(job, f"Could not read the set in {personal_set.folder}", known=(PersonalSetError,))

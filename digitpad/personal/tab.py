@@ -4,7 +4,7 @@ The tab builds its parts and wires them; the parts know nothing of each other: t
 skipped files), the gallery (thumbnails per digit, mistakes outlined), the fine-tune panel and the worker that
 runs `trainer.finetune.run_finetune`, the same job as `trainer finetune`. Reading the set (a few hundred small
 PNGs, about a millisecond each, then only the files that changed) and the model's pass over it run in a
-SetReader thread, only when the tab is shown and the set or the model changed since; `setShown` says when the
+set reader's thread, only when the tab is shown and the set or the model changed since; `setShown` says when the
 tab shows the result.
 """
 
@@ -17,16 +17,17 @@ from PySide6.QtCore import QCoreApplication, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from trainer.finetune import FinetuneResult, FinetuneSettings
+from trainer.finetune import FinetuneResult, FinetuneSettings, PhaseStarted
 from trainer.personal_set import PersonalSet, Sample, readiness_problem
 
 from .. import builtin_checkpoint_path
 from ..reading.predictor import Predictor
+from ..worker import WorkerSlot
 from .finetune_panel import FinetunePanel
 from .gallery import SampleGallery, Shown
-from .set_reader import SetReader
+from .set_reader import set_reader
 from .summary import SetSummary
-from .worker import FinetuneWorker
+from .worker import FinetuneJob, finetune_worker
 
 HOW_TO_ADD = ("In the Draw tab, draw a digit and type the digit you meant (0-9): the drawing is saved here as a "
               "sample of it. Select samples and press Delete to remove them.")
@@ -45,12 +46,12 @@ class HandwritingTab(QWidget):
         self.personal_set = personal_set
         self.settings = FinetuneSettings()  # the fine-tune's; data_dir follows the Train tab's data folder
         self.predictor: Predictor | None = None
-        self.worker: FinetuneWorker | None = None
+        self.job = WorkerSlot(self)  # the fine-tune
         self.last_result: FinetuneResult | None = None
         self.last_error: str | None = None
         self._deleted: list = []  # the last deletion, for Undo delete
         self._dirty = True
-        self._reader: SetReader | None = None
+        self._reader = WorkerSlot(self)
         self._read_again = False  # the set or the model changed while a read was under way
         self._shown_once = False
 
@@ -87,6 +88,13 @@ class HandwritingTab(QWidget):
         self.panel.stop.clicked.connect(self.stop_finetune)
         self.panel.useModel.clicked.connect(self.use_finetuned)
         self.panel.resetModel.clicked.connect(lambda: self.modelReady.emit(str(builtin_checkpoint_path())))
+        self._reader.done.connect(self._show_set)
+        self._reader.failed.connect(self._show_failure)
+        self._reader.finished.connect(self._on_reader_finished)
+        self.job.progress.connect(self._on_progress)
+        self.job.done.connect(self._on_done)
+        self.job.failed.connect(self._on_failed)
+        self.job.finished.connect(self._on_worker_finished)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -118,24 +126,15 @@ class HandwritingTab(QWidget):
     def refresh(self) -> None:
         """Read the set again (in a thread) and show it, with what the model in use reads in each sample."""
         self._dirty = False
-        if self._reader is not None:
+        if self._reader.busy:
             self._read_again = True
             return
         if not self._shown_once:  # the first read opens every file: a second or more for a large set
             self.summary.show_accuracy(f"Reading the samples in {html.escape(str(self.personal_set.folder))}…")
-        reader = SetReader(self.personal_set, self.predictor)
-        reader.setRead.connect(self._show_set)
-        reader.readFailed.connect(self._show_failure)
-        reader.finished.connect(self._on_reader_finished)
-        self._reader = reader
-        reader.start()
+        self._reader.start(set_reader(self.personal_set, self.predictor))
 
     @Slot()
     def _on_reader_finished(self) -> None:
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.wait()
-            reader.deleteLater()
         if self._read_again:
             self._read_again = False
             self.refresh()
@@ -152,8 +151,9 @@ class HandwritingTab(QWidget):
         self._shown_once = True
         self.setShown.emit()
 
-    @Slot(object, object)
-    def _show_set(self, data, readings) -> None:
+    @Slot(object)
+    def _show_set(self, read: tuple) -> None:
+        data, readings = read
         shown = [Shown(sample, *((int(readings[i].argmax()), float(readings[i].max())) if readings is not None
                                  else (None, None)))
                  for i, sample in enumerate(self._samples(data))]
@@ -222,8 +222,13 @@ class HandwritingTab(QWidget):
 
     # ----- fine-tuning --------------------------------------------------------------------------------------
     @property
+    def worker(self):
+        """The running fine-tune's Worker, or None."""
+        return self.job.worker
+
+    @property
     def is_running(self) -> bool:
-        return self.worker is not None
+        return self.job.busy
 
     @Slot()
     def start_finetune(self) -> bool:
@@ -233,38 +238,34 @@ class HandwritingTab(QWidget):
         name = "the built-in model" if self.predictor.is_builtin else self.predictor.path.name
         self.panel.starting(name)
         # A copy: the settings follow the Train tab's data folder as it is typed, the running job must not.
-        worker = FinetuneWorker(self.predictor.path, self.personal_set.folder, dataclasses.replace(self.settings))
-        worker.phaseStarted.connect(self.panel.phase)
-        worker.progress.connect(self.panel.fraction)
-        worker.jobDone.connect(self._on_done)
-        worker.jobFailed.connect(self._on_failed)
-        worker.finished.connect(self._on_worker_finished)
-        self.worker = worker
-        worker.start()
-        return True
+        return self.job.start(finetune_worker(
+            FinetuneJob(self.predictor.path, self.personal_set.folder, dataclasses.replace(self.settings))))
 
     @Slot()
     def stop_finetune(self) -> None:
-        if self.worker is not None:
+        if self.is_running:
             self.panel.stopping()
-            self.worker.request_stop()
+            self.job.stop()
 
     @Slot()
     def shutdown(self) -> None:
         """Stop the fine-tune, if any, and wait for its thread and the set's reader. Safe at any time, more than
         once."""
-        if self._reader is not None:
-            self._read_again = False
-            self._reader.wait()
-        worker = self.worker
-        if worker is not None:
-            worker.request_stop()
-            worker.wait()
+        self._read_again = False
+        self._reader.join()
+        self.job.join()
 
     @Slot()
     def use_finetuned(self) -> None:
         if self.panel.model_path is not None:
             self.modelReady.emit(str(self.panel.model_path))
+
+    @Slot(object)
+    def _on_progress(self, event) -> None:
+        if isinstance(event, PhaseStarted):
+            self.panel.phase(event)
+        elif isinstance(event, float):  # the share of the whole job done
+            self.panel.fraction(event)
 
     @Slot(object)
     def _on_done(self, result: FinetuneResult) -> None:
@@ -278,9 +279,5 @@ class HandwritingTab(QWidget):
 
     @Slot()
     def _on_worker_finished(self) -> None:
-        worker, self.worker = self.worker, None
-        if worker is not None:
-            worker.wait()
-            worker.deleteLater()
         self.panel.finished()
         self.finetuneFinished.emit()

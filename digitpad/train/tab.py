@@ -12,17 +12,19 @@ from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from trainer.config import ConfigError, EpochEnd, RunStarted
+from trainer.inspection import Snapshot
 from trainer.job import JobResult
 from trainer.model import DEFAULT_MODEL, build_model, count_parameters
 
 from .. import builtin_checkpoint_path
+from ..worker import WorkerSlot
 from .charts import TrainingCharts
 from .data_banner import DataBanner
 from .epoch_table import EpochTable
 from .filter_view import FilterView
 from .run_panel import RunPanel
 from .settings import SettingsForm
-from .worker import BatchProgress, TrainWorker
+from .worker import BatchProgress, TrainJob, train_worker
 
 
 class _Content(QWidget):
@@ -46,7 +48,8 @@ class TrainTab(QWidget):
         super().__init__(parent)
         self.batch_update_interval = 0.2  # seconds between batch-group updates from the worker
         self.take_snapshots = True  # feed the filter view (off only to measure what it costs)
-        self.worker: TrainWorker | None = None
+        self.job = WorkerSlot(self)
+        self._epochs = 0  # of the run under way
         self.last_result: JobResult | None = None
         self.last_error: str | None = None
 
@@ -59,6 +62,27 @@ class TrainTab(QWidget):
         self.run_panel.status.setText(f"Ready to train the {DEFAULT_MODEL} net "
                                       f"({count_parameters(build_model(DEFAULT_MODEL)):,} parameters).")
 
+        self._lay_out()
+
+        self.settings.epochsChanged.connect(self._on_epochs_changed)
+        self.settings.dataDirChanged.connect(self._on_data_dir_changed)
+        self.banner.chooseFolder.connect(self.settings.choose_data_folder)
+        self.banner.busy.connect(self._on_download_busy)
+        self.banner.downloaded.connect(lambda root: self.run_panel.status.setText("MNIST downloaded."))
+        self.run_panel.start.clicked.connect(self.start_training)
+        self.run_panel.stop.clicked.connect(self.stop_training)
+        self.run_panel.useModel.clicked.connect(self.use_model)
+        self.run_panel.resetModel.clicked.connect(self.use_builtin_model)
+        self.job.progress.connect(self._on_progress)
+        self.job.done.connect(self._on_done)
+        self.job.failed.connect(self._on_failed)
+        self.job.finished.connect(self._on_worker_finished)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self.banner.check(self.settings.data_dir())
+
+    def _lay_out(self) -> None:
         top = QHBoxLayout()
         top.addWidget(self.settings)
         top.addWidget(self.run_panel, 1)
@@ -91,24 +115,15 @@ class TrainTab(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
 
-        self.settings.epochsChanged.connect(self._on_epochs_changed)
-        self.settings.dataDirChanged.connect(self._on_data_dir_changed)
-        self.banner.chooseFolder.connect(self.settings.choose_data_folder)
-        self.banner.busy.connect(self._on_download_busy)
-        self.banner.downloaded.connect(lambda root: self.run_panel.status.setText("MNIST downloaded."))
-        self.run_panel.start.clicked.connect(self.start_training)
-        self.run_panel.stop.clicked.connect(self.stop_training)
-        self.run_panel.useModel.clicked.connect(self.use_model)
-        self.run_panel.resetModel.clicked.connect(self.use_builtin_model)
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
-        self.banner.check(self.settings.data_dir())
-
     # ----- what the person can do ---------------------------------------------------------------------------
     @property
+    def worker(self):
+        """The running Worker, or None."""
+        return self.job.worker
+
+    @property
     def is_running(self) -> bool:
-        return self.worker is not None
+        return self.job.busy
 
     @Slot()
     def start_training(self) -> bool:
@@ -132,32 +147,20 @@ class TrainTab(QWidget):
         self.settings.set_editable(False)
         self.banner.set_enabled(False)
 
-        worker = TrainWorker(config, self.batch_update_interval, snapshots=self.take_snapshots)
-        worker.runStarted.connect(self._on_run_started)
-        worker.batchProgress.connect(self._on_batches)
-        worker.epochEnded.connect(self._on_epoch)
-        worker.snapshotTaken.connect(self.filters.add_snapshot)
-        worker.jobDone.connect(self._on_done)
-        worker.jobFailed.connect(self._on_failed)
-        worker.finished.connect(self._on_worker_finished)
-        self.worker = worker
-        worker.start()
-        return True
+        self._epochs = config.epochs
+        return self.job.start(train_worker(TrainJob(config, self.batch_update_interval, self.take_snapshots)))
 
     @Slot()
     def stop_training(self) -> None:
         """Ask the run to end; it stops within a batch and keeps its latest complete epoch."""
-        if self.worker is not None:
+        if self.is_running:
             self.run_panel.stopping()
-            self.worker.request_stop()
+            self.job.stop()
 
     @Slot()
     def shutdown(self) -> None:
         """Stop the run, if any, and wait for the worker to end. Safe to call at any time, more than once."""
-        worker = self.worker
-        if worker is not None:
-            worker.request_stop()
-            worker.wait()  # the engine checks for stop every batch; loading or a test pass take a second or two
+        self.job.join()  # the engine checks for stop every batch; loading or a test pass take a second or two
 
     @Slot()
     def use_model(self) -> None:
@@ -192,15 +195,20 @@ class TrainTab(QWidget):
         self.run_panel.start.setEnabled(not busy and not self.is_running)
 
     @Slot(object)
-    def _on_run_started(self, event: RunStarted) -> None:
-        self.run_panel.run_started(event)
+    def _on_progress(self, event) -> None:
+        if isinstance(event, BatchProgress):
+            self._on_batches(event)
+        elif isinstance(event, EpochEnd):
+            self._on_epoch(event)
+        elif isinstance(event, Snapshot):
+            self.filters.add_snapshot(event)
+        elif isinstance(event, RunStarted):
+            self.run_panel.run_started(event)
 
-    @Slot(object)
     def _on_batches(self, update: BatchProgress) -> None:
         self.run_panel.batch(update.epoch, update.batch, update.running_loss)
         self.charts.add_loss_points(update.points)
 
-    @Slot(object)
     def _on_epoch(self, event: EpochEnd) -> None:
         self.run_panel.epoch_ended(event)
         self.charts.add_epoch(event)
@@ -209,7 +217,7 @@ class TrainTab(QWidget):
     @Slot(object)
     def _on_done(self, result: JobResult) -> None:
         self.last_result = result
-        self.run_panel.done(result, self.worker.config.epochs if self.worker else len(result.history))
+        self.run_panel.done(result, self._epochs)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
@@ -219,10 +227,6 @@ class TrainTab(QWidget):
 
     @Slot()
     def _on_worker_finished(self) -> None:
-        worker, self.worker = self.worker, None
-        if worker is not None:
-            worker.wait()
-            worker.deleteLater()
         self.settings.set_editable(True)
         self.banner.set_enabled(True)
         self.run_panel.finished()

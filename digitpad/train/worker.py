@@ -1,9 +1,10 @@
-"""The training job in a QThread: `trainer.job.run_job`, exactly as `trainer train` runs it, reported by signals.
+"""The training job in a Worker thread: `trainer.job.run_job`, exactly as `trainer train` runs it, reported by the
+worker's `progress` signal.
 
 Only Qt signals cross from this thread to the GUI (queued connections). Batch progress is sent in groups, at most
 every `update_interval` seconds, so the GUI never waits on training and the charts cost the training next to
-nothing. A stop is the job's own `threading.Event`: it exists before the thread starts, so a Stop pressed at any
-moment, even while MNIST loads, is seen.
+nothing. A stop is the Worker's `threading.Event`, handed to the job: it exists before the thread starts, so a Stop
+pressed at any moment, even while MNIST loads, is seen.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import threading
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QThread, Signal
-
 from trainer.config import BatchEnd, ConfigError, EpochEnd, RunStarted, TrainConfig
 from trainer.data import DataError, load_test_split
 from trainer.devices import use_all_threads
 from trainer.engine import Diverged
 from trainer.inspection import take_snapshot
 from trainer.job import run_job
+
+from ..worker import Worker
 
 LOSS_POINTS_PER_EPOCH = 50
 SNAPSHOT_DIGIT = 0  # the test image whose feature maps the filter view follows: MNIST's first, a 7
@@ -34,54 +35,38 @@ class BatchProgress:
     points: list[tuple[float, float]]  # (fractional epoch, running loss), thinned to about 50 per epoch
 
 
-class TrainWorker(QThread):
-    """Runs one training job. Signals, in order: runStarted, then batchProgress and epochEnded as it trains, then
-    exactly one of jobDone (finished or stopped: JobResult.stopped says which) or jobFailed (a message).
+class TrainJob:
+    """Runs one training job in a Worker (see `train_worker`). Reports, in order: RunStarted, then BatchProgress and
+    EpochEnd as it trains; returns the JobResult (finished or stopped: JobResult.stopped says which).
 
-    With `snapshots` on, snapshotTaken carries a trainer.inspection.Snapshot (first filters and the first
-    block's maps of one fixed test digit: numpy arrays of a few kilobytes) of the starting weights, then of
-    every epoch's model, taken in this thread just before epochEnded: a few milliseconds an epoch."""
-
-    runStarted = Signal(object)     # trainer.config.RunStarted
-    batchProgress = Signal(object)  # BatchProgress
-    epochEnded = Signal(object)     # trainer.config.EpochEnd
-    snapshotTaken = Signal(object)  # trainer.inspection.Snapshot
-    jobDone = Signal(object)        # trainer.job.JobResult
-    jobFailed = Signal(str)         # a message for the person
+    With `snapshots` on, it also reports a trainer.inspection.Snapshot (first filters and the first block's maps
+    of one fixed test digit: numpy arrays of a few kilobytes) of the starting weights, then of every epoch's
+    model, taken in the worker's thread just before that epoch's EpochEnd: a few milliseconds an epoch."""
 
     def __init__(self, config: TrainConfig, update_interval: float = 0.2, snapshots: bool = True):
-        super().__init__()
         self.config = config
         self.update_interval = update_interval
         self.snapshots = snapshots
         self.snapshot_error: str | None = None
         self._digit = None
-        self.stop_event = threading.Event()
+        self._report = None
         self._batches = 1
         self._points: list[tuple[float, float]] = []
         self._last_emit = 0.0
 
-    def request_stop(self) -> None:
-        """Any thread. Takes effect within one batch (or once loading or the test pass in progress ends)."""
-        self.stop_event.set()
-
-    def run(self) -> None:  # the worker thread
+    def __call__(self, report, stop: threading.Event):  # the worker thread
         use_all_threads()
-        try:
-            # The GUI reads the data folder itself and offers a Download button: no download from here.
-            self.jobDone.emit(run_job(self.config, on_event=self._on_event, stop=self.stop_event, download=False,
-                                      on_epoch_model=self._on_epoch_model if self.snapshots else None))
-        except (ConfigError, DataError, Diverged, ValueError) as error:
-            self.jobFailed.emit(str(error))
-        except Exception as error:  # disk full while saving, out of memory...: report, never kill the app
-            self.jobFailed.emit(f"Training failed: {type(error).__name__}: {error}")
+        self._report = report
+        # The GUI reads the data folder itself and offers a Download button: no download from here.
+        return run_job(self.config, on_event=self._on_event, stop=stop, download=False,
+                       on_epoch_model=self._on_epoch_model if self.snapshots else None)
 
     def _on_event(self, event) -> None:  # the worker thread, once per batch: keep it cheap
         if isinstance(event, RunStarted):
             self._batches = event.batches
-            self.runStarted.emit(event)
+            self._report(event)
         elif isinstance(event, EpochEnd):
-            self.epochEnded.emit(event)
+            self._report(event)
         elif isinstance(event, BatchEnd):
             stride = max(1, self._batches // LOSS_POINTS_PER_EPOCH)
             last = event.batch == self._batches
@@ -91,7 +76,7 @@ class TrainWorker(QThread):
             if last or event.batch == 1 or now - self._last_emit >= self.update_interval:
                 self._last_emit = now
                 points, self._points = self._points, []
-                self.batchProgress.emit(BatchProgress(event.epoch, event.batch, event.running_loss, points))
+                self._report(BatchProgress(event.epoch, event.batch, event.running_loss, points))
 
     def _on_epoch_model(self, epoch: int, model) -> None:  # the worker thread, once per epoch
         if self.snapshot_error is not None:
@@ -102,6 +87,11 @@ class TrainWorker(QThread):
                 self._digit = load_test_split(self.config.data_dir, download=False).images[SNAPSHOT_DIGIT, 0]
             snapshot = take_snapshot(model, epoch, self._digit)
             snapshot.seconds = time.perf_counter() - started  # all it cost the training, reading the digit included
-            self.snapshotTaken.emit(snapshot)
+            self._report(snapshot)
         except Exception as error:  # a view of the training must never end the training
             self.snapshot_error = f"{type(error).__name__}: {error}"
+
+
+def train_worker(job: TrainJob) -> Worker:
+    """A Worker that runs `job`: done(JobResult), or failed(a message for the person)."""
+    return Worker(job, "Training failed", known=(ConfigError, DataError, Diverged, ValueError))
