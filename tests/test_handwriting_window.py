@@ -41,7 +41,6 @@ def test_a_digit_key_saves_the_drawing_as_a_sample_and_clears_the_canvas(window,
     canvas = window.findChild(DrawingCanvas, "canvas")
     for stroke in SEVEN:
         drag(canvas, stroke)
-    ink = canvas.ink_image().copy()
     QTest.keyClick(canvas, Qt.Key.Key_7)
     saved = files(personal_dir, 7)
     assert len(saved) == 1 and canvas.is_empty()
