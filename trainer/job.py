@@ -1,7 +1,9 @@
 """One training job, as both front ends run it: `trainer train` and the Train tab are thin callers of `run_job`.
 
-A job checks the settings and where the checkpoint goes (before minutes of work, not after), loads MNIST, runs
-the engine, saving after every epoch, and names the checkpoint after its final test accuracy. A `stop` event
+A job checks the settings (once: the engine takes them as checked) and where the checkpoint goes (before minutes
+of work, not after), loads MNIST, runs the engine, which writes no file, saving the model in the engine's
+`on_epoch` after every epoch, and ends with `save_run`: "not sure" calibrated, saved, and the file named after
+the final test accuracy. Fine-tuning ends with the same `save_run`. A `stop` event
 set from any thread (Ctrl-C in the CLI, Stop or closing the window in the app) ends it at the next batch, or
 after loading; the latest complete epoch stays saved.
 """
