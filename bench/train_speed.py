@@ -46,7 +46,7 @@ def phases(root: Path, epochs: int) -> None:
     train_split, test_split = load_mnist(root, download=False)
     load = time.perf_counter() - started
     print(f"import torch + trainer: {IMPORT_SECONDS:.2f} s; read MNIST (70,000 images): {load:.2f} s")
-    config = TrainConfig(epochs=epochs)
+    config = TrainConfig(epochs=epochs).check()  # the engine takes its settings as checked
     first_batch = []
 
     def on_event(event):
@@ -98,7 +98,8 @@ def digitpad_images_per_second(root: Path, images: int, batch_size: int, outlier
     def on_event(event):
         if isinstance(event, BatchEnd):
             times.append(time.perf_counter())
-    config = TrainConfig(epochs=1, batch_size=batch_size, outlier_batch=TrainConfig().outlier_batch if outliers else 0)
+    outlier_batch = TrainConfig().outlier_batch if outliers else 0
+    config = TrainConfig(epochs=1, batch_size=batch_size, outlier_batch=outlier_batch).check()
     train(config, train_split.head(images + 2 * batch_size),
           test_split.head(10), on_event=on_event)
     # From the end of batch 2 to the end of the last full batch: the same count of images as the textbook's.

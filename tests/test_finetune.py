@@ -31,15 +31,21 @@ def quick(fake_dir, **changes):
     return FinetuneSettings(**{"epochs": 1, "mnist_images": 128, "data_dir": fake_dir, **changes})
 
 
-def test_a_fine_tune_measures_before_and_after_and_saves_what_it_did(fake_dir, personal_dir, tmp_path):
+def test_a_fine_tune_measures_before_and_after_and_saves_what_it_did(fake_dir, personal_dir, tmp_path,
+                                                                     monkeypatch):
     events, hooked = [], []
 
-    def post_train(model, splits, validation):  # the recalibration hook: once, on the final model, before saving
-        hooked.append((model, len(splits.all), len(validation)))
-        return {"calibration": "redone"}
+    import trainer.job
+
+    real_calibrate = trainer.job.calibrate
+
+    def calibrate(model, validation):  # "not sure" calibrated again: once, on the final model, before saving
+        hooked.append((model, len(validation), real_calibrate(model, validation)))
+        return hooked[-1][2]
+    monkeypatch.setattr(trainer.job, "calibrate", calibrate)  # the one final save, training's (trainer.job.save_run)
 
     result = run_finetune(builtin_checkpoint_path(), personal_dir, tmp_path / "mine.pt", quick(fake_dir),
-                          on_event=events.append, download=False, post_train=post_train)
+                          on_event=events.append, download=False)
     assert result.samples == 9 and result.held_out == 3  # one of each digit's three
     assert all(0 <= result.figures()[key] <= 1 for key in FIGURES)
     assert [e.phase for e in events if isinstance(e, PhaseStarted)] == [1, 2]
@@ -56,12 +62,24 @@ def test_a_fine_tune_measures_before_and_after_and_saves_what_it_did(fake_dir, p
         assert meta[key] == result.figures()[key]
     assert meta["mnist_accuracy"] == meta["test_accuracy"]  # the saved model's, on the MNIST test set
     # It gets the MNIST training images held out of the mix (a sixth of the fake set's 256), to calibrate on.
-    assert meta["calibration"] == "redone" and len(hooked) == 1 and hooked[0][1:] == (9, 42)
-    assert hooked[0][0] is result.model
+    assert len(hooked) == 1 and hooked[0][1] == 42 and meta["reject"] == hooked[0][2]
+    assert hooked[0][0] is result.model  # the final model, the one saved
     for name, tensor in saved.model.state_dict().items():
         assert torch.equal(tensor, result.model.state_dict()[name].contiguous())
     base = load_checkpoint(builtin_checkpoint_path()).model.state_dict()
     assert not torch.equal(base["features.0.0.weight"], saved.model.state_dict()["features.0.0.weight"])
+
+
+def test_the_settings_are_checked_once_per_fine_tune(fake_dir, personal_dir, tmp_path, monkeypatch):
+    checked = []
+    check = TrainConfig.check
+
+    def counted(config):
+        checked.append(config)
+        return check(config)
+    monkeypatch.setattr(TrainConfig, "check", counted)
+    run_finetune(builtin_checkpoint_path(), personal_dir, tmp_path / "once.pt", quick(fake_dir), download=False)
+    assert len(checked) == 1  # at run_finetune's entry (FinetuneSettings.check); the engine takes them as checked
 
 
 def test_without_out_the_model_goes_to_the_models_folder(fake_dir, personal_dir):

@@ -3,8 +3,9 @@
 Plain, top to bottom, as PyTorch's examples/mnist: for each epoch, shuffle, and for each batch augment, forward,
 backward, step; then test the model the run keeps. What happens is reported through `on_event` (RunStarted, then
 BatchEnd per batch and EpochEnd per epoch, from trainer.config); a `stop` event set from any other thread ends
-the run within one batch. After every epoch the kept model is saved (atomically), so a run that is stopped or
-killed leaves its latest complete epoch behind.
+the run within one batch. The engine writes no file: after every epoch it hands the kept model and the history to
+`on_epoch`, where the job (trainer.job) saves it, so a run that is stopped or killed leaves its latest complete
+epoch behind.
 
 The kept model is the final one, not the epoch with the best test accuracy: choosing by the test set and then
 reporting that figure would overstate it. With `ema_decay` it is an exponential moving average of the weights
@@ -28,8 +29,7 @@ import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel
 
 from .augment import augment_batch, thicken_or_thin
-from .checkpoint import save_checkpoint
-from .config import BatchEnd, EpochEnd, Event, RunStarted, TrainConfig
+from .config import BatchEnd, ConfigError, EpochEnd, Event, RunStarted, TrainConfig
 from .data import MnistSplit, normalize
 from .devices import pick_device, pick_precision
 from .evaluation import Stopped, evaluate
@@ -38,17 +38,32 @@ from .sgd import NesterovSGD, OneCycle
 
 
 class Diverged(Exception):
-    """The loss or the weights stopped being finite numbers: the run cannot recover and saves nothing more."""
+    """The loss or the weights stopped being finite numbers: the run cannot recover. The engine writes no file,
+    so its message says nothing was saved; a caller that saved epochs (trainer.job) re-raises it with `kept_in`."""
+
+    def __init__(self, where: str, loss: float, lr: float, kept: Path | None = None):
+        self.where, self.loss, self.lr, self.kept = where, loss, lr, kept
+        kept_file = f"The last complete epoch is kept in {kept}. " if kept else "Nothing was saved. "
+        super().__init__(f"training diverged at {where}: the loss became {loss} and the weights no longer mean "
+                         f"anything. {kept_file}Lower the learning rate (this run's peak was {lr:g}; the "
+                         f"default is {TrainConfig().lr:g}) and train again.")
+
+    def kept_in(self, path: Path | None) -> Diverged:
+        """The same message, saying where the latest complete epoch was saved (None: nowhere)."""
+        return Diverged(self.where, self.loss, self.lr, path)
 
 
 @dataclass
 class RunResult:
+    """What a run did: the engine fills the first four, and a job (trainer.job) what it saved."""
     history: list[EpochEnd] = field(default_factory=list)
     stopped: bool = False
-    seconds: float = 0.0
-    checkpoint: Path | None = None        # where the latest complete epoch was saved, if anywhere
+    seconds: float = 0.0                  # the engine's: training and test passes
     model: torch.nn.Module | None = None  # the kept model (EMA weights when EMA is on), in eval mode, on the CPU
-    reject: dict | None = None            # its calibrated "not sure", when the job made one (trainer.reject)
+    load_seconds: float = 0.0             # the job's: reading MNIST
+    train_images: int = 0
+    checkpoint: Path | None = None        # the job's saved model (named with its accuracy), None when no epoch ended
+    reject: dict | None = None            # its calibrated "not sure", saved with it (trainer.reject)
 
     @property
     def final(self) -> EpochEnd | None:
@@ -117,26 +132,30 @@ def ema_with_warm_up(decay: float):
     return update
 
 
-def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
-          on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None,
-          checkpoint_path: str | Path | None = None, initial_state: dict | None = None,
-          checkpoint_meta: dict | None = None, validation_split: MnistSplit | None = None,
-          on_epoch_model: Callable[[int, torch.nn.Module], None] | None = None) -> RunResult:
-    """Run `config` on the splits; see the module's docstring. `initial_state` starts from trained weights
-    (fine-tuning); `checkpoint_meta` is added to every checkpoint's metadata; `validation_split` (images held out
-    of training) is measured after each epoch too.
+@dataclass
+class _Run:
+    """What one run sets up before its first batch: the net, its average, the optimizer and schedule."""
+    model: torch.nn.Module
+    ema: AveragedModel | None
+    optimizer: NesterovSGD
+    schedule: OneCycle
+    total_steps: int
+    batches: int
+    device: torch.device
+    dtype: torch.dtype | None
+    pool: torch.Tensor | None = None  # outlier exposure's images (trainer.outliers), when on
+    step: int = 0
 
-    `on_epoch_model(epoch, model)` is called in this thread with the kept model (in eval mode, on the training
-    device) once before training (epoch 0: the starting weights) and after each epoch, once it is tested and
-    saved, before its EpochEnd event. It may read the model (the Train tab's filter view takes a snapshot) but
-    must not change it, and whatever time it takes is the run's: keep it to milliseconds."""
-    config.check()
-    emit = on_event or (lambda event: None)
-    stop = stop or threading.Event()
+    @property
+    def kept(self) -> torch.nn.Module:
+        """The model the run keeps, tests and hands back: the average when EMA is on."""
+        return self.ema.module if self.ema is not None else self.model
+
+
+def _set_up(config: TrainConfig, n: int, initial_state: dict | None, outlier_images: torch.Tensor | None) -> _Run:
     device = pick_device(config.device)
     dtype = pick_precision(config.precision, device)
     torch.manual_seed(config.seed)  # weights' initialization and dropout masks
-    generator = torch.Generator().manual_seed(config.seed)  # shuffling and augmentation
     model = build_model(config.model, dropout=config.dropout)
     if initial_state is not None:
         model.load_state_dict(initial_state)
@@ -144,9 +163,6 @@ def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
     model = model.to(device=device, memory_format=torch.channels_last)
     ema = (AveragedModel(model, multi_avg_fn=ema_with_warm_up(config.ema_decay), use_buffers=True)
            if config.ema_decay else None)
-    kept = ema.module if ema is not None else model
-
-    n = len(train_split)
     batches = math.ceil(n / config.batch_size)
     # torch.optim.SGD and OneCycleLR, written out (trainer/sgd.py): creating a torch optimizer imports
     # torch._dynamo, over a second of every run and a stall in the app's window.
@@ -155,98 +171,138 @@ def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
     # --train-limit try) gets a warm-up of at least one step and a schedule of at least three.
     total_steps = max(3, config.epochs * batches)
     schedule = OneCycle(config.lr, total_steps, pct_start=max(0.2, 2 / total_steps))
-    step = 0
-    images_all, labels_all = train_split.images.to(device), train_split.labels.to(device)
-    path = Path(checkpoint_path) if checkpoint_path else None
+    pool = None
     if config.outlier_batch:
-        from .outliers import outlier_batch, outlier_pool
+        if outlier_images is None:  # read from the cache a job filled, or made here; never written from here
+            from .outliers import outlier_pool
 
-        pool = outlier_pool().to(device)
+            outlier_images = outlier_pool(keep=False)
+        pool = outlier_images.to(device)
+    return _Run(model, ema, optimizer, schedule, total_steps, batches, device, dtype, pool)
 
-    def diverged(where: str, loss: float) -> Diverged:
-        kept_file = (f"The last complete epoch is kept in {path}. " if result.checkpoint
-                     else "Nothing was saved. ")
-        return Diverged(f"training diverged at {where}: the loss became {loss} and the weights no longer mean "
-                        f"anything. {kept_file}Lower the learning rate (this run's peak was {config.lr:g}; the "
-                        f"default is {TrainConfig().lr:g}) and train again.")
 
+def _train_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.Tensor, labels_all: torch.Tensor,
+                 generator: torch.Generator, stop: threading.Event, emit) -> tuple[float, float]:
+    """One pass over the shuffled training images; returns the epoch's mean digit loss and accuracy."""
+    # The last epochs see the digits as they are: the model settles on the real distribution.
+    augment = config.augment and epoch <= config.epochs - config.plain_final_epochs
+    outliers = config.outlier_batch if epoch >= config.outlier_start else 0
+    if outliers:
+        from .outliers import outlier_batch  # imported only by runs that use it: it draws on the ink pipeline
+    n = len(labels_all)
+    run.model.train()
+    order = torch.randperm(n, generator=generator).to(run.device)
+    loss_sum, correct = 0.0, 0
+    for batch in range(run.batches):
+        if stop.is_set():
+            raise Stopped
+        index = order[batch * config.batch_size:(batch + 1) * config.batch_size]
+        images, labels = images_all[index], labels_all[index]
+        count = len(labels)
+        if outliers:
+            images = torch.cat([images, outlier_batch(run.pool, images, outliers, generator)])
+        if augment:
+            images = augment_batch(images, generator, elastic=config.elastic)
+            if config.thicken:
+                images = thicken_or_thin(images, generator)
+        images = normalize(images).contiguous(memory_format=torch.channels_last)
+        with torch.autocast(run.device.type, dtype=run.dtype or torch.float32, enabled=run.dtype is not None):
+            log_probs = run.model(images).float()
+        # The net ends in log_softmax, which cross_entropy's own log_softmax leaves unchanged.
+        digit_loss = F.cross_entropy(log_probs[:count], labels, label_smoothing=config.label_smoothing)
+        loss = digit_loss
+        if outliers:  # cross-entropy to the uniform distribution over the ten digits
+            loss = loss - config.outlier_weight * log_probs[count:].mean()
+        run.optimizer.zero_grad()
+        loss.backward()
+        run.optimizer.lr, run.optimizer.momentum = run.schedule.at(min(run.step, run.total_steps - 1))
+        run.optimizer.step()
+        run.step += 1
+        if run.ema is not None:
+            run.ema.update_parameters(run.model)
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            raise Diverged(f"epoch {epoch}, batch {batch + 1}", loss_value, config.lr)
+        # The figure people see is the digits' loss, as without outliers, comparable with the test loss.
+        loss_sum += (digit_loss.item() if outliers else loss_value) * count
+        correct += (log_probs[:count].argmax(dim=1) == labels).sum().item()
+        emit(BatchEnd(epoch, batch + 1, loss_sum / min((batch + 1) * config.batch_size, n)))
+    return loss_sum / n, correct / n
+
+
+def _test_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.Tensor, test_split: MnistSplit,
+                validation_split: MnistSplit | None, fine_tuning: bool, stop: threading.Event):
+    """Measure the kept model after an epoch: (validation accuracy or None, test Evaluation). Raises Diverged."""
+    kept = run.kept
+    if not fine_tuning and epoch * run.batches < SHORT_RUN_BATCHES:
+        # Statistics that overflowed while training mean the run diverged (tested as trained, the model
+        # answers NaN), which measuring them afresh for the exploded weights would hide.
+        if not all_finite(kept):
+            raise Diverged(f"the end of epoch {epoch}", math.nan, config.lr)
+        measure_batchnorm(kept, images_all[:BATCHNORM_IMAGES], config.batch_size)
+    validation = (evaluate(kept, validation_split, run.device, stop=stop).accuracy
+                  if validation_split is not None and len(validation_split) else None)
+    evaluation = evaluate(kept, test_split, run.device, stop=stop)
+    if not math.isfinite(evaluation.loss) or evaluation.loss > DIVERGED_LOSS or not all_finite(kept):
+        raise Diverged(f"the end of epoch {epoch}", evaluation.loss, config.lr)
+    return validation, evaluation
+
+
+def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
+          on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None,
+          initial_state: dict | None = None, validation_split: MnistSplit | None = None,
+          on_epoch: Callable[[torch.nn.Module, list[EpochEnd]], None] | None = None,
+          outlier_images: torch.Tensor | None = None) -> RunResult:
+    """Run `config` on the splits; see the module's docstring. Writes no file: saving is the caller's, in `on_epoch`.
+
+    `config` is taken as checked: run_job and run_finetune check it once, at their entry, with the person's words
+    (TrainConfig.check). A direct caller (a test, a benchmark) with settings of its own calls config.check() first;
+    settings that would not even make a run (no epochs, no batch size) are refused here with a ConfigError.
+
+    `initial_state` starts from trained weights (fine-tuning); `validation_split` (images held out of training) is
+    measured after each epoch too; `outlier_images` are outlier exposure's non-digits (the job passes them from
+    trainer.outliers.outlier_pool's cache; without them the engine reads that cache or makes them, writing nothing).
+
+    `on_epoch(model, history)` is called in this thread with the kept model (in eval mode, on the training device)
+    once before training (history empty: the starting weights) and after each epoch, once it is tested, before
+    its EpochEnd event: the job saves it there, the Train tab's filter view takes a snapshot. It may read the model
+    but must not change it, and the time it takes is the run's."""
+    if not (isinstance(config.epochs, int) and config.epochs >= 1
+            and isinstance(config.batch_size, int) and config.batch_size >= 1):
+        raise ConfigError(f"engine.train was given unchecked settings (epochs {config.epochs!r}, batch size "
+                          f"{config.batch_size!r}); call TrainConfig.check() before training")
+    emit = on_event or (lambda event: None)
+    stop = stop or threading.Event()
+    run = _set_up(config, len(train_split), initial_state, outlier_images)
+    generator = torch.Generator().manual_seed(config.seed)  # shuffling and augmentation
+    images_all, labels_all = train_split.images.to(run.device), train_split.labels.to(run.device)
     result = RunResult()
     started = time.perf_counter()
-    emit(RunStarted(config.epochs, batches, n, len(test_split), device.type, "bf16" if dtype else "fp32"))
-    if on_epoch_model is not None:
-        on_epoch_model(0, kept.eval())
+    emit(RunStarted(config.epochs, run.batches, len(train_split), len(test_split), run.device.type,
+                    "bf16" if run.dtype else "fp32"))
+    if on_epoch is not None:
+        on_epoch(run.kept.eval(), result.history)
     try:
         for epoch in range(1, config.epochs + 1):
             epoch_started = time.perf_counter()
-            # The last epochs see the digits as they are: the model settles on the real distribution.
-            augment = config.augment and epoch <= config.epochs - config.plain_final_epochs
-            outliers = config.outlier_batch if epoch >= config.outlier_start else 0
-            model.train()
-            order = torch.randperm(n, generator=generator).to(device)
-            loss_sum, correct = 0.0, 0
-            for batch in range(batches):
-                if stop.is_set():
-                    raise Stopped
-                index = order[batch * config.batch_size:(batch + 1) * config.batch_size]
-                images, labels = images_all[index], labels_all[index]
-                count = len(labels)
-                if outliers:
-                    images = torch.cat([images, outlier_batch(pool, images, outliers, generator)])
-                if augment:
-                    images = augment_batch(images, generator, elastic=config.elastic)
-                    if config.thicken:
-                        images = thicken_or_thin(images, generator)
-                images = normalize(images).contiguous(memory_format=torch.channels_last)
-                with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-                    log_probs = model(images).float()
-                # The net ends in log_softmax, which cross_entropy's own log_softmax leaves unchanged.
-                digit_loss = F.cross_entropy(log_probs[:count], labels, label_smoothing=config.label_smoothing)
-                loss = digit_loss
-                if outliers:  # cross-entropy to the uniform distribution over the ten digits
-                    loss = loss - config.outlier_weight * log_probs[count:].mean()
-                log_probs = log_probs[:count]
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.lr, optimizer.momentum = schedule.at(min(step, total_steps - 1))
-                optimizer.step()
-                step += 1
-                if ema is not None:
-                    ema.update_parameters(model)
-                loss_value = loss.item()
-                if not math.isfinite(loss_value):
-                    raise diverged(f"epoch {epoch}, batch {batch + 1}", loss_value)
-                # The figure people see is the digits' loss, as without outliers, comparable with the test loss.
-                loss_sum += (digit_loss.item() if outliers else loss_value) * len(labels)
-                correct += (log_probs.argmax(dim=1) == labels).sum().item()
-                emit(BatchEnd(epoch, batch + 1, loss_sum / min((batch + 1) * config.batch_size, n)))
-
-            if initial_state is None and epoch * batches < SHORT_RUN_BATCHES:
-                # Statistics that overflowed while training mean the run diverged (tested as trained, the model
-                # answers NaN), which measuring them afresh for the exploded weights would hide.
-                if not all_finite(kept):
-                    raise diverged(f"the end of epoch {epoch}", math.nan)
-                measure_batchnorm(kept, images_all[:BATCHNORM_IMAGES], config.batch_size)
-            validation = (evaluate(kept, validation_split, device, stop=stop).accuracy
-                          if validation_split is not None and len(validation_split) else None)
+            train_loss, train_accuracy = _train_epoch(run, config, epoch, images_all, labels_all, generator, stop,
+                                                      emit)
             test_started = time.perf_counter()
-            evaluation = evaluate(kept, test_split, device, stop=stop)
-            if not math.isfinite(evaluation.loss) or evaluation.loss > DIVERGED_LOSS or not all_finite(kept):
-                raise diverged(f"the end of epoch {epoch}", evaluation.loss)
+            validation, evaluation = _test_epoch(run, config, epoch, images_all, test_split, validation_split,
+                                                 initial_state is not None, stop)
             now = time.perf_counter()
-            event = EpochEnd(epoch, loss_sum / n, correct / n, evaluation.loss, evaluation.accuracy,
-                             optimizer.lr, now - epoch_started, now - test_started, validation)
+            event = EpochEnd(epoch, train_loss, train_accuracy, evaluation.loss, evaluation.accuracy,
+                             run.optimizer.lr, now - epoch_started, now - test_started, validation)
             result.history.append(event)
-            last_state = {name: tensor.detach().clone() for name, tensor in kept.state_dict().items()}
-            if path is not None:
-                save_checkpoint(path, kept, config, result.history, extra_meta=checkpoint_meta)
-                result.checkpoint = path
-            if on_epoch_model is not None:
-                on_epoch_model(epoch, kept)
+            # A copy of the epoch's weights: a stop in the next epoch hands back these, not the average moved on.
+            last_state = {name: tensor.detach().clone() for name, tensor in run.kept.state_dict().items()}
+            if on_epoch is not None:
+                on_epoch(run.kept, result.history)
             emit(event)
     except Stopped:
         result.stopped = True
     result.seconds = time.perf_counter() - started
     if result.history:
-        kept.load_state_dict(last_state)  # a stop mid-epoch keeps the latest complete epoch, as saved
-        result.model = kept.to("cpu").eval()
+        run.kept.load_state_dict(last_state)  # a stop mid-epoch keeps the latest complete epoch, as saved
+        result.model = run.kept.to("cpu").eval()
     return result

@@ -20,23 +20,18 @@ from typing import Callable
 
 import torch
 
-from .checkpoint import (
-    check_output,
-    checkpoint_filename,
-    load_checkpoint,
-    rename_with_accuracy,
-    save_checkpoint,
-)
+from .checkpoint import check_output, checkpoint_filename, load_checkpoint
 from .config import ConfigError, Event, TrainConfig
-from .data import MnistSplit, load_mnist, split_validation
+from .data import load_mnist, split_validation
 from .devices import pick_device
 from .engine import train
 from .evaluation import Stopped, evaluate
-from .finetune_data import PersonalSplits, mix, personal_splits, read_personal
+from .finetune_data import mix, personal_splits, read_personal
+from .job import save_run
 from .locks import held_output
+from .outliers import outlier_pool
 from .paths import models_dir
 from .personal_set import PersonalSetError, folder_problem, readiness_problem, resolve_personal_dir
-from .reject import calibrate
 
 
 @dataclass
@@ -103,13 +98,6 @@ class FinetuneResult:
                 "mnist_accuracy_before": self.mnist_accuracy_before, "mnist_accuracy": self.mnist_accuracy}
 
 
-def post_train(model: torch.nn.Module, splits: PersonalSplits, validation: MnistSplit | None) -> dict:
-    """The one step on the final fine-tuned model before it is saved: what depends on the weights is redone. The
-    pad's "not sure" threshold is calibrated again for the new weights, as training does (trainer.reject), on
-    MNIST training images the fine-tune never saw (the same held-out ones as training's) and synthetic digits."""
-    return {"reject": calibrate(model, validation)}
-
-
 def default_finetune_path(model_name: str) -> Path:
     return models_dir() / checkpoint_filename(f"{model_name}-personal", None)
 
@@ -117,7 +105,6 @@ def default_finetune_path(model_name: str) -> Path:
 def run_finetune(base: str | Path, personal: str | Path | None = None, out: str | Path | None = None,
                  settings: FinetuneSettings | None = None, on_event: Callable[[Event | SetRead | PhaseStarted], None] | None
                  = None, stop: threading.Event | None = None, force: bool = False, download: bool = True,
-                 post_train: Callable[[torch.nn.Module, PersonalSplits, MnistSplit | None], dict] = post_train,
                  personal_option: str | None = None) -> FinetuneResult:
     """Fine-tune the checkpoint `base` on the personal set in `personal` (see resolve_personal_dir) and save it to
     `out` (or a new file in the per-user models folder, named with its MNIST test accuracy).
@@ -151,11 +138,11 @@ def run_finetune(base: str | Path, personal: str | Path | None = None, out: str 
     with held_output(out, default_finetune_path(checkpoint.name), "fine-tuning run") as path:
         path = check_output(path, force=force, create_folder=out is None)
         return _fine_tune_into(path, out is None, checkpoint, base, folder, data, result, settings, on_event, stop,
-                               download, post_train, started)
+                               download, started)
 
 
 def _fine_tune_into(path: Path, rename: bool, checkpoint, base: Path, folder: Path, data, result: FinetuneResult,
-                    settings: FinetuneSettings, on_event, stop: threading.Event, download: bool, post_train,
+                    settings: FinetuneSettings, on_event, stop: threading.Event, download: bool,
                     started: float) -> FinetuneResult:
     emit = on_event or (lambda event: None)
     train_split, test_split = load_mnist(settings.data_dir, download=download)
@@ -175,13 +162,16 @@ def _fine_tune_into(path: Path, rename: bool, checkpoint, base: Path, folder: Pa
     config = TrainConfig(model=checkpoint.name, epochs=settings.epochs, lr=settings.lr, seed=settings.seed,
                          dropout=base_config.dropout, ema_decay=base_config.ema_decay, thicken=base_config.thicken,
                          elastic=base_config.elastic, outlier_batch=base_config.outlier_batch,
-                         device=settings.device, precision=settings.precision, data_dir=settings.data_dir).check()
+                         device=settings.device, precision=settings.precision, data_dir=settings.data_dir)
+    # Not checked again: `settings` were, at run_finetune's entry, with training's rules; the rest is the base's.
+    outliers = outlier_pool() if config.outlier_batch else None  # cached per user, as training's
     initial_state = {name: tensor.clone() for name, tensor in checkpoint.model.state_dict().items()}
 
     def fine_tune(personal_split, measure_on, phase: int, description: str):
         emit(PhaseStarted(phase, 2, description))
         training = mix(personal_split, train_split, settings.mnist_images, settings.personal_share, settings.seed)
-        return train(config, training, measure_on, on_event=on_event, stop=stop, initial_state=initial_state)
+        return train(config, training, measure_on, on_event=on_event, stop=stop, initial_state=initial_state,
+                     outlier_images=outliers)
 
     measured = fine_tune(splits.learn, splits.held_out, 1, f"measuring: learning {len(splits.learn)} samples, "
                                                            f"holding out {len(splits.held_out)}")
@@ -196,10 +186,9 @@ def _fine_tune_into(path: Path, rename: bool, checkpoint, base: Path, folder: Pa
     meta = {"base_model": base.name, "base_test_accuracy": checkpoint.test_accuracy,
             "personal_set": str(folder), "personal_samples": len(data), "personal_held_out": len(splits.held_out),
             "personal_counts": data.counts(), **result.figures()}
-    # The one call on the final model before it is saved (post_train above); what it returns is saved with it.
-    meta.update(post_train(final.model, splits, validation))
-    save_checkpoint(path, final.model, config, final.history, extra_meta=meta)
-    result.checkpoint = rename_with_accuracy(path, result.mnist_accuracy) if rename else path
+    # Saved as training saves (trainer.job.save_run): "not sure" calibrated again for the new weights, on the MNIST
+    # training images the mix never held (the same held-out ones as training's), then named with its accuracy.
+    result.checkpoint, _ = save_run(path, final.model, config, final.history, validation, rename, extra_meta=meta)
     result.model = final.model
     result.seconds = time.perf_counter() - started
     return result

@@ -1,7 +1,9 @@
 """One training job, as both front ends run it: `trainer train` and the Train tab are thin callers of `run_job`.
 
-A job checks the settings and where the checkpoint goes (before minutes of work, not after), loads MNIST, runs
-the engine, saving after every epoch, and names the checkpoint after its final test accuracy. A `stop` event
+A job checks the settings (once: the engine takes them as checked) and where the checkpoint goes (before minutes
+of work, not after), loads MNIST, runs the engine, which writes no file, saving the model in the engine's
+`on_epoch` after every epoch, and ends with `save_run`: "not sure" calibrated, saved, and the file named after
+the final test accuracy. Fine-tuning ends with the same `save_run`. A `stop` event
 set from any thread (Ctrl-C in the CLI, Stop or closing the window in the app) ends it at the next batch, or
 after loading; the latest complete epoch stays saved.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -18,28 +20,27 @@ import torch
 
 from .checkpoint import check_output, checkpoint_filename, rename_with_accuracy, save_checkpoint
 from .config import EpochEnd, Event, TrainConfig
-from .data import load_mnist, split_validation
+from .data import MnistSplit, load_mnist, split_validation
 from .devices import pick_device
 from .digit_pool import with_extra_digits
-from .engine import train
+from .engine import Diverged, RunResult, train
 from .locks import held_output
+from .outliers import outlier_pool
 from .paths import models_dir
 from .reject import calibrate
 
-@dataclass
-class JobResult:
-    history: list[EpochEnd] = field(default_factory=list)
-    stopped: bool = False
-    seconds: float = 0.0            # the engine's: training and test passes
-    load_seconds: float = 0.0       # reading MNIST
-    train_images: int = 0
-    checkpoint: Path | None = None  # the saved model (renamed with its accuracy), or None when no epoch completed
-    model: torch.nn.Module | None = None
-    reject: dict | None = None      # the calibrated "not sure" saved with the model (trainer.reject)
+# One result for a run, whoever runs it: the engine's, with what the job saved (checkpoint, reject) filled in.
+JobResult = RunResult
 
-    @property
-    def final(self) -> EpochEnd | None:
-        return self.history[-1] if self.history else None
+
+def save_run(path: Path, model: torch.nn.Module, config: TrainConfig, history: list[EpochEnd],
+             validation: MnistSplit | None, rename: bool, extra_meta: dict | None = None) -> tuple[Path, dict]:
+    """The final save of a run, training's and fine-tuning's alike: "not sure" calibrated for these weights, on
+    data they never trained on (trainer.reject), saved with them, then the file named with the final test accuracy
+    when the person gave no name (`rename`). Returns where it lies and the calibration."""
+    reject = calibrate(model, validation)
+    save_checkpoint(path, model, config, history, extra_meta={**(extra_meta or {}), "reject": reject})
+    return (rename_with_accuracy(path, history[-1].test_accuracy) if rename else path), reject
 
 
 def default_checkpoint_path(config: TrainConfig) -> Path:
@@ -51,7 +52,8 @@ def run_job(config: TrainConfig, out: str | Path | None = None, on_event: Callab
             stop: threading.Event | None = None, force: bool = False, download: bool = True,
             on_epoch_model: Callable[[int, torch.nn.Module], None] | None = None) -> JobResult:
     """Train as `config` says and save to `out` (or a new file in the per-user models folder).
-    `on_epoch_model(epoch, model)` goes to the engine's `train` (see there): the model after each epoch.
+    `on_epoch_model(epoch, model)` sees the model before training (epoch 0) and after each epoch, once saved, as
+    the engine's `on_epoch` (see there). The settings are checked here, once: the engine takes them as checked.
 
     Raises ConfigError, ValueError (bad device; `out` not writable, in the way, or being written by another run:
     trainer.locks.OutputBusy), DataError and the engine's Diverged, each with a message for the person; a stop
@@ -69,7 +71,7 @@ def run_job(config: TrainConfig, out: str | Path | None = None, on_event: Callab
 
 
 def _train_into(path: Path, rename: bool, config: TrainConfig, on_event, stop: threading.Event, download: bool,
-                on_epoch_model) -> JobResult:
+                on_epoch_model) -> RunResult:
     started = time.perf_counter()
     train_split, test_split = load_mnist(config.data_dir, download=download)
     train_split, validation = split_validation(train_split, config.validation_images)
@@ -81,19 +83,30 @@ def _train_into(path: Path, rename: bool, config: TrainConfig, on_event, stop: t
         train_split = train_split.head(config.train_limit)
     # Typeset and drawn digits beside MNIST's (trainer/digit_pool.py), so the net is sure of more than MNIST's hands.
     train_split = with_extra_digits(train_split, config.extra_digits, config.seed)
+    # Outlier exposure's non-digits, from the per-user cache (made and kept there the first time): the engine
+    # writes no file.
+    outliers = outlier_pool() if config.outlier_batch else None
     load_seconds = time.perf_counter() - started
     if stop.is_set():
-        return JobResult(stopped=True, load_seconds=load_seconds, train_images=len(train_split))
+        return RunResult(stopped=True, load_seconds=load_seconds, train_images=len(train_split))
 
-    result = train(config, train_split, test_split, on_event=on_event, stop=stop, checkpoint_path=path,
-                   validation_split=validation, on_epoch_model=on_epoch_model)
-    checkpoint = result.checkpoint
-    if checkpoint is not None:
-        # "Not sure" is calibrated for the model kept, on data it never trained on, and saved with it.
-        reject = calibrate(result.model, validation)
-        save_checkpoint(checkpoint, result.model, config, result.history, extra_meta={"reject": reject})
-        result.reject = reject
-    if checkpoint is not None and rename:
-        checkpoint = rename_with_accuracy(checkpoint, result.final.test_accuracy)
-    return JobResult(result.history, result.stopped, result.seconds, load_seconds, len(train_split), checkpoint,
-                     result.model, result.reject)
+    saved = None  # where the latest complete epoch lies, once one is saved (an old file --force replaces is not)
+
+    def on_epoch(model: torch.nn.Module, history: list[EpochEnd]) -> None:
+        nonlocal saved
+        # Every complete epoch is saved (atomically) as it ends: a run stopped or killed keeps the latest one.
+        if history:
+            saved = save_checkpoint(path, model, config, history)
+        if on_epoch_model is not None:
+            on_epoch_model(len(history), model)
+
+    try:
+        result = train(config, train_split, test_split, on_event=on_event, stop=stop, validation_split=validation,
+                       on_epoch=on_epoch, outlier_images=outliers)
+    except Diverged as error:  # the engine saves nothing; say whether an earlier epoch is kept, and where
+        raise error.kept_in(saved) from None
+    result.load_seconds, result.train_images = load_seconds, len(train_split)
+    if result.history:
+        # The epoch saved last is this model: the final save adds its "not sure" and its name.
+        result.checkpoint, result.reject = save_run(path, result.model, config, result.history, validation, rename)
+    return result

@@ -40,8 +40,9 @@ def build_pool(size: int = POOL_SIZE, seed: int = 0, family: str = "train") -> t
     return torch.from_numpy(np.stack(pictures)).unsqueeze(1)
 
 
-def outlier_pool(size: int = POOL_SIZE, seed: int = 0) -> torch.Tensor:
-    """The pool, from the per-user cache when it is there (loaded safely: tensors only)."""
+def outlier_pool(size: int = POOL_SIZE, seed: int = 0, keep: bool = True) -> torch.Tensor:
+    """The pool, from the per-user cache when it is there (loaded safely: tensors only); made afresh otherwise and,
+    with `keep`, cached for the next run (the training engine, which writes no file, passes keep=False)."""
     path = outlier_pool_file(POOL_VERSION, size, seed)
     try:
         pool = torch.load(path, weights_only=True)
@@ -50,6 +51,8 @@ def outlier_pool(size: int = POOL_SIZE, seed: int = 0) -> torch.Tensor:
     except Exception:  # absent, from another version, damaged: made afresh
         pass
     pool = build_pool(size, seed)
+    if not keep:
+        return pool
     try:
         with replaced_atomically(path) as temporary:
             torch.save(pool, temporary)

@@ -80,7 +80,7 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         outlier_batch=args.outlier_batch, outlier_weight=args.outlier_weight, outlier_start=args.outlier_start,
         extra_digits=args.extra_digits,
         validation_images=args.validation_images, train_limit=args.train_limit, device=args.device,
-        precision=args.precision, data_dir=args.data_dir).check()
+        precision=args.precision, data_dir=args.data_dir)  # checked once, by run_job, before any work
 
 
 def check_json_log(path: Path, out: Path | None) -> None:
@@ -129,7 +129,6 @@ def run(args: argparse.Namespace) -> int:
     config = config_from(args)
     if args.json_log:
         check_json_log(Path(args.json_log), args.out)
-    print(f"{config.model}: {count_parameters(build_model(config.model)):,} parameters")
     stop = threading.Event()
 
     def on_interrupt(_signum, _frame):
@@ -145,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
         # Opened only once the job has accepted the settings and --out (run_job checks them first).
         def on_event(event):
             nonlocal json_log
+            if isinstance(event, RunStarted):
+                print(f"{config.model}: {count_parameters(build_model(config.model)):,} parameters")
             if json_log is None and args.json_log:
                 json_log = progress.json_log = open(args.json_log, "w", encoding="utf-8")
             progress(event)
