@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-
 from typing import TYPE_CHECKING
 
 from trainer import jsonsafe
@@ -71,8 +70,8 @@ def _predict(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     # Only now, with the arguments good: these import torch.
     from trainer.checkpoint import CheckpointError
-
     from trainer.ink.images import ImageError, load_image
+
     from .reading.predictor import Predictor
 
     try:

@@ -20,10 +20,10 @@ from . import asset_path, builtin_checkpoint_path
 from .draw.tab import DrawTab
 from .evaluate.tab import EvaluateTab
 from .evaluate.worker import SetUnavailable
-from .export_worker import export_worker
-from .personal.collector import SampleCollector
-from .personal.notice import SaveNotice
-from .personal.tab import HandwritingTab
+from .export.worker import export_worker
+from .handwriting.collector import SampleCollector
+from .handwriting.notice import SaveNotice
+from .handwriting.tab import HandwritingTab
 from .reading.predictor import Predictor
 from .train.tab import TrainTab
 from .worker import Worker, WorkerSlot

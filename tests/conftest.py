@@ -10,7 +10,6 @@ from trainer.data import missing_files, resolve_data_dir  # noqa: E402
 
 from .fake_mnist import write_fake_mnist  # noqa: E402
 
-
 # Markers that follow from what a test asks for (pyproject registers them); a test that runs a subprocess or is
 # slow for another reason says `@pytest.mark.slow` itself. `pytest -m "not slow and not mnist"` is the quick run;
 # a plain `pytest` still runs everything.

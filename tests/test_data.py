@@ -111,8 +111,9 @@ def test_garbage_file_is_named_in_the_error(tmp_path):
 
 def test_images_and_labels_of_different_lengths_are_refused(tmp_path):
     write_fake_mnist(tmp_path)
-    from tests.fake_mnist import write_idx
     import numpy as np
+
+    from tests.fake_mnist import write_idx
     write_idx(tmp_path / "MNIST" / "raw" / "train-labels-idx1-ubyte", np.zeros(10, np.uint8))
     with pytest.raises(DataError, match="64 images but 10 labels"):
         load_mnist(tmp_path, download=False)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from trainer.data import MnistSplit
+from trainer.data import LabelledImages
 from trainer.digit_pool import digit_pool, with_extra_digits
 from trainer.synth.typefaces import HELD_OUT, digit_fonts
 
@@ -25,7 +25,7 @@ def test_the_pool_holds_every_digit_in_typefaces_and_drawn_and_none_of_the_held_
 
 
 def test_extra_digits_are_a_share_of_the_training_images_with_their_labels():
-    train = MnistSplit(torch.zeros(1000, 1, 28, 28), torch.full((1000,), 3))
+    train = LabelledImages(torch.zeros(1000, 1, 28, 28), torch.full((1000,), 3))
     assert with_extra_digits(train, 0.0) is train
     mixed = with_extra_digits(train, 0.16, seed=1)
     assert len(mixed) == 1160 and torch.equal(mixed.images[:1000], train.images)

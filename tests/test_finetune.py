@@ -9,10 +9,10 @@ import torch
 
 from digitpad import builtin_checkpoint_path
 from trainer.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from trainer.paths import models_dir
 from trainer.config import EpochEnd, TrainConfig
 from trainer.finetune import FinetuneSettings, PhaseStarted, SetRead, run_finetune
 from trainer.model import build_model
+from trainer.paths import models_dir
 from trainer.personal_set import PersonalSetError
 
 from .commands import run_trainer

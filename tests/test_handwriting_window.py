@@ -307,7 +307,7 @@ def test_the_gallery_reads_a_file_again_only_when_it_changed(tmp_path, qtbot, mo
     # The set is shown again after every save and delete: 1,000 files read each time froze the window.
     from PIL import Image
 
-    from digitpad.personal import gallery as gallery_module
+    from digitpad.handwriting import gallery as gallery_module
 
     personal = write_personal_set(tmp_path / "set", per_digit=2, digits=(3, 5))
     view = gallery_module.SampleGallery()

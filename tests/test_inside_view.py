@@ -13,9 +13,9 @@ from digitpad.draw.confidence import ROW_HEIGHT, ConfidenceBars
 from digitpad.inside.view import InsideView
 from trainer.attribution import LIVE_METHODS, METHODS, attribute
 from trainer.checkpoint import load_checkpoint
+from trainer.cli.info import print_layers
 from trainer.data import normalize
 from trainer.inspection import FeatureProbe, conv_blocks, first_filters, take_snapshot
-from trainer.cli.info import print_layers
 from trainer.model import build_model, layer_table
 
 

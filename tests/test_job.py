@@ -5,10 +5,10 @@ import threading
 import pytest
 
 from trainer.checkpoint import load_checkpoint
-from trainer.paths import models_dir
 from trainer.config import ConfigError, TrainConfig
 from trainer.data import DataError
 from trainer.job import run_job
+from trainer.paths import models_dir
 
 
 def test_without_out_the_model_goes_to_the_models_folder_named_with_its_accuracy(fake_dir):

@@ -6,7 +6,7 @@ import os
 import torch
 
 from trainer import digit_pool, outliers
-from trainer.data import MnistSplit, resolve_data_dir
+from trainer.data import LabelledImages, resolve_data_dir
 from trainer.paths import (
     cache_folder,
     data_folder,
@@ -38,7 +38,7 @@ def test_the_pools_are_cached_where_trainer_paths_says(monkeypatch):
     outliers.outlier_pool(size=4, seed=12345)
     assert outlier_pool_file(outliers.POOL_VERSION, 4, 12345).is_file()
 
-    small = MnistSplit(torch.zeros(3, 1, 28, 28), torch.tensor([1, 2, 3]))
+    small = LabelledImages(torch.zeros(3, 1, 28, 28), torch.tensor([1, 2, 3]))
     monkeypatch.setattr(digit_pool, "build_pool", lambda seed: small)
     digit_pool.digit_pool(seed=12345)
     assert digit_pool_file(digit_pool.POOL_VERSION, 12345).is_file()

@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from trainer import personal_set as personal_module
-from trainer.data import MnistSplit
+from trainer.data import LabelledImages
 from trainer.finetune_data import hold_out, mix, personal_splits
 from trainer.ink.preprocess import preprocess
 from trainer.personal_set import (
@@ -122,7 +122,7 @@ def test_the_mix_oversamples_the_personal_samples_to_their_share(tmp_path):
     data = write_personal_set(tmp_path, per_digit=3, digits=[1, 2]).load()
     splits = personal_splits(data, 1 / 3, seed=0)
     assert len(splits.learn) == 4 and len(splits.held_out) == 2 and len(splits.held_out_paths) == 2
-    mnist = MnistSplit(torch.zeros(1000, 1, 28, 28), torch.full((1000,), 9))
+    mnist = LabelledImages(torch.zeros(1000, 1, 28, 28), torch.full((1000,), 9))
     mixed = mix(splits.learn, mnist, mnist_images=300, personal_share=0.25, seed=0)
     personal_count = int((mixed.labels != 9).sum())
     assert len(mixed) - personal_count == 300 and personal_count == 100  # 4 samples x 25 = a quarter

@@ -62,9 +62,9 @@ def test_a_parameter_without_gradient_is_an_error_not_a_silent_skip():
 def test_a_whole_training_run_does_not_import_torch_dynamo():
     code = ("import sys, torch\n"
             "from trainer.config import TrainConfig\n"
-            "from trainer.data import MnistSplit\n"
+            "from trainer.data import LabelledImages\n"
             "from trainer.engine import train\n"
-            "split = MnistSplit(torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,)))\n"
+            "split = LabelledImages(torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,)))\n"
             "result = train(TrainConfig(epochs=1, batch_size=32, outlier_batch=0), split, split.head(16))\n"
             "assert len(result.history) == 1\n"
             "print('torch._dynamo' in sys.modules)")

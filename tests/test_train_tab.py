@@ -17,11 +17,11 @@ from digitpad.train.run_panel import RunPanel
 from digitpad.train.settings import SettingsForm
 from digitpad.train.tab import TrainTab
 from trainer.checkpoint import load_checkpoint
-from trainer.paths import models_dir
 from trainer.config import EpochEnd, RunStarted, TrainConfig
 from trainer.data import DataError
 from trainer.inspection import Snapshot
 from trainer.job import JobResult
+from trainer.paths import models_dir
 
 from .commands import run_trainer
 from .fake_mnist import write_fake_mnist

@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QLabel, QPushButton, QSpinBox
 from digitpad.draw.canvas import DrawingCanvas
 from digitpad.draw.confidence import ConfidenceBars
 from trainer.checkpoint import load_checkpoint
-from trainer.paths import models_dir
 from trainer.data import normalize
+from trainer.paths import models_dir
 
 from .drawing import SEVEN, drag
 

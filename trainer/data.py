@@ -48,25 +48,25 @@ class DataError(Exception):
 
 
 @dataclass
-class MnistSplit:
+class LabelledImages:
     images: torch.Tensor  # N x 1 x 28 x 28, float32 in [0, 1] (normalized per batch, after augmentation)
     labels: torch.Tensor  # N, int64
 
     def __len__(self) -> int:
         return len(self.labels)
 
-    def head(self, n: int) -> MnistSplit:
-        return MnistSplit(self.images[:n], self.labels[:n])
+    def head(self, n: int) -> LabelledImages:
+        return LabelledImages(self.images[:n], self.labels[:n])
 
 
-def as_split(images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor) -> MnistSplit:
+def as_split(images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor) -> LabelledImages:
     """N x 28 x 28 (or N x 1 x 28 x 28) images in [0, 1] and their N digits, arrays or tensors, as a split the
     engine and `evaluate` take. A set with no image, or not one digit per image, is refused (ValueError)."""
     images = torch.as_tensor(np.ascontiguousarray(images, dtype=np.float32)).reshape(-1, 1, 28, 28)
     labels = torch.as_tensor(np.asarray(labels, dtype=np.int64)).reshape(-1)
     if len(images) != len(labels) or not len(labels):
         raise ValueError(f"{len(images)} images but {len(labels)} labels: a set needs one digit per image")
-    return MnistSplit(images, labels)
+    return LabelledImages(images, labels)
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
@@ -129,7 +129,7 @@ def read_idx(path: Path, dimensions: int) -> np.ndarray:
     return np.frombuffer(data, np.uint8, offset=header).reshape(shape)
 
 
-def read_split(root: Path, train: bool) -> MnistSplit:
+def read_split(root: Path, train: bool) -> LabelledImages:
     prefix = "train" if train else "t10k"
     images = read_idx(raw_folder(root) / f"{prefix}-images-idx3-ubyte", 3)
     labels = read_idx(raw_folder(root) / f"{prefix}-labels-idx1-ubyte", 1)
@@ -142,7 +142,7 @@ def read_split(root: Path, train: bool) -> MnistSplit:
     if len(labels) and labels.max() > 9:
         raise DataError(f"{raw_folder(root)}: labels outside 0-9; these are not MNIST label files.")
     pixels = torch.from_numpy(images.copy()).unsqueeze(1)
-    return MnistSplit(pixels.float().div_(255), torch.from_numpy(labels.astype(np.int64)))
+    return LabelledImages(pixels.float().div_(255), torch.from_numpy(labels.astype(np.int64)))
 
 
 def ensure_data(data_dir: str | os.PathLike | None = None, download: bool = True) -> Path:
@@ -159,12 +159,12 @@ def ensure_data(data_dir: str | os.PathLike | None = None, download: bool = True
     return root
 
 
-def load_test_split(data_dir: str | os.PathLike | None = None, download: bool = True) -> MnistSplit:
+def load_test_split(data_dir: str | os.PathLike | None = None, download: bool = True) -> LabelledImages:
     return read_split(ensure_data(data_dir, download), train=False)
 
 
 def load_mnist(data_dir: str | os.PathLike | None = None, download: bool = True,
-               train_limit: int | None = None) -> tuple[MnistSplit, MnistSplit]:
+               train_limit: int | None = None) -> tuple[LabelledImages, LabelledImages]:
     """(train, test) splits in memory. `train_limit` keeps the first N training images; test is always whole."""
     root = ensure_data(data_dir, download)
     train, test = read_split(root, train=True), read_split(root, train=False)
@@ -181,7 +181,7 @@ def normalize(images: torch.Tensor) -> torch.Tensor:
 VALIDATION_SEED = 20261125
 
 
-def split_validation(train_split: MnistSplit, count: int) -> tuple[MnistSplit, MnistSplit | None]:
+def split_validation(train_split: LabelledImages, count: int) -> tuple[LabelledImages, LabelledImages | None]:
     """(training, validation): `count` images held out (at most a sixth of a small set), the rest to train on.
     The caller reads how many were held out from the validation split: on a small set, fewer than `count`."""
     count = min(count, len(train_split) // MAX_VALIDATION_SHARE)
@@ -189,5 +189,5 @@ def split_validation(train_split: MnistSplit, count: int) -> tuple[MnistSplit, M
         return train_split, None
     order = torch.randperm(len(train_split), generator=torch.Generator().manual_seed(VALIDATION_SEED))
     held, kept = order[:count], order[count:].sort().values
-    return (MnistSplit(train_split.images[kept], train_split.labels[kept]),
-            MnistSplit(train_split.images[held], train_split.labels[held]))
+    return (LabelledImages(train_split.images[kept], train_split.labels[kept]),
+            LabelledImages(train_split.images[held], train_split.labels[held]))

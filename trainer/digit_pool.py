@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .data import MnistSplit
+from .data import LabelledImages
 from .files import replaced_atomically
 from .ink.preprocess import digit_field
 from .ink.redraw import strokes_field
@@ -36,7 +36,7 @@ SIZES = (64, 112)
 WEIGHTS = (0, 1, 2, 4)  # stroke thickening, in pixels per 64 of the size
 
 
-def build_pool(seed: int = 0) -> MnistSplit:
+def build_pool(seed: int = 0) -> LabelledImages:
     """The pool's pictures (N x 1 x 28 x 28 in [0, 1]) and their digits."""
     pictures, labels = [], []
     for font in digit_fonts():
@@ -59,10 +59,10 @@ def build_pool(seed: int = 0) -> MnistSplit:
         if field is not None:
             pictures.append(field)
             labels.append(digit)
-    return MnistSplit(torch.from_numpy(np.stack(pictures)).unsqueeze(1).float(), torch.tensor(labels))
+    return LabelledImages(torch.from_numpy(np.stack(pictures)).unsqueeze(1).float(), torch.tensor(labels))
 
 
-def digit_pool(seed: int = 0) -> MnistSplit:
+def digit_pool(seed: int = 0) -> LabelledImages:
     """The pool, from the per-user cache when it is there (loaded safely: tensors only)."""
     path = digit_pool_file(POOL_VERSION, seed)
     try:
@@ -70,7 +70,7 @@ def digit_pool(seed: int = 0) -> MnistSplit:
         images, labels = cached["images"], cached["labels"]
         if (images.ndim == 4 and images.shape[1:] == (1, 28, 28) and len(images) == len(labels)
                 and torch.isfinite(images).all() and int(labels.min()) >= 0 and int(labels.max()) <= 9):
-            return MnistSplit(images, labels)
+            return LabelledImages(images, labels)
     except Exception:  # absent, from another version, damaged: made afresh
         pass
     pool = build_pool(seed)
@@ -82,7 +82,7 @@ def digit_pool(seed: int = 0) -> MnistSplit:
     return pool
 
 
-def with_extra_digits(train: MnistSplit, share: float, seed: int = 0) -> MnistSplit:
+def with_extra_digits(train: LabelledImages, share: float, seed: int = 0) -> LabelledImages:
     """The training images and, after them, `share` as many pool digits (the pool repeated as needed, in a
     fixed order): 0.16 of 55,000 is 8,800, the pool twice over."""
     count = round(share * len(train))
@@ -91,4 +91,4 @@ def with_extra_digits(train: MnistSplit, share: float, seed: int = 0) -> MnistSp
     pool = digit_pool()
     order = torch.randperm(len(pool), generator=torch.Generator().manual_seed(seed))
     index = order.repeat(-(-count // len(pool)))[:count]
-    return MnistSplit(torch.cat([train.images, pool.images[index]]), torch.cat([train.labels, pool.labels[index]]))
+    return LabelledImages(torch.cat([train.images, pool.images[index]]), torch.cat([train.labels, pool.labels[index]]))

@@ -30,7 +30,7 @@ from torch.optim.swa_utils import AveragedModel
 
 from .augment import augment_batch, thicken_or_thin
 from .config import BatchEnd, ConfigError, EpochEnd, Event, RunStarted, TrainConfig
-from .data import MnistSplit, normalize
+from .data import LabelledImages, normalize
 from .devices import pick_device, pick_precision
 from .evaluation import Stopped, evaluate
 from .model import build_model
@@ -230,8 +230,8 @@ def _train_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.T
     return loss_sum / n, correct / n
 
 
-def _test_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.Tensor, test_split: MnistSplit,
-                validation_split: MnistSplit | None, fine_tuning: bool, stop: threading.Event):
+def _test_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.Tensor, test_split: LabelledImages,
+                validation_split: LabelledImages | None, fine_tuning: bool, stop: threading.Event):
     """Measure the kept model after an epoch: (validation accuracy or None, test Evaluation). Raises Diverged."""
     kept = run.kept
     if not fine_tuning and epoch * run.batches < SHORT_RUN_BATCHES:
@@ -248,9 +248,9 @@ def _test_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.Te
     return validation, evaluation
 
 
-def train(config: TrainConfig, train_split: MnistSplit, test_split: MnistSplit,
+def train(config: TrainConfig, train_split: LabelledImages, test_split: LabelledImages,
           on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None,
-          initial_state: dict | None = None, validation_split: MnistSplit | None = None,
+          initial_state: dict | None = None, validation_split: LabelledImages | None = None,
           on_epoch: Callable[[torch.nn.Module, list[EpochEnd]], None] | None = None,
           outlier_images: torch.Tensor | None = None) -> RunResult:
     """Run `config` on the splits; see the module's docstring. Writes no file: saving is the caller's, in `on_epoch`.

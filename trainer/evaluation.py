@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .data import MnistSplit, normalize
+from .data import LabelledImages, normalize
 
 
 class Stopped(Exception):
@@ -74,7 +74,7 @@ def log_probabilities(model: torch.nn.Module, images: torch.Tensor, device: torc
     return torch.cat(blocks) if blocks else torch.empty(0, 10)
 
 
-def evaluate(model: torch.nn.Module, split: MnistSplit, device: torch.device | str = "cpu",
+def evaluate(model: torch.nn.Module, split: LabelledImages, device: torch.device | str = "cpu",
              batch_size: int = EVALUATION_BATCH, stop: threading.Event | None = None) -> Evaluation:
     log_probs = log_probabilities(model, split.images, device, batch_size, stop)
     labels = split.labels.cpu()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .data import MnistSplit, as_split
+from .data import LabelledImages, as_split
 from .personal_set import PersonalData, PersonalSet
 
 
@@ -23,9 +23,9 @@ from .personal_set import PersonalData, PersonalSet
 class PersonalSplits:
     """A personal set, read: all its samples, and the same split into samples to learn from and held out."""
     data: PersonalData    # what was read, with the files that were skipped
-    all: MnistSplit
-    learn: MnistSplit
-    held_out: MnistSplit
+    all: LabelledImages
+    learn: LabelledImages
+    held_out: LabelledImages
     held_out_paths: list  # the files of the held-out samples, in held_out's order
 
 
@@ -53,12 +53,12 @@ def hold_out(labels: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, n
 def personal_splits(data: PersonalData, held_out_share: float, seed: int) -> PersonalSplits:
     learn, held = hold_out(data.labels, held_out_share, seed)
     whole = as_split(data.images, data.labels)
-    return PersonalSplits(data, whole, MnistSplit(whole.images[learn], whole.labels[learn]),
-                          MnistSplit(whole.images[held], whole.labels[held]), [data.paths[i] for i in held])
+    return PersonalSplits(data, whole, LabelledImages(whole.images[learn], whole.labels[learn]),
+                          LabelledImages(whole.images[held], whole.labels[held]), [data.paths[i] for i in held])
 
 
-def mix(personal: MnistSplit, mnist: MnistSplit, mnist_images: int, personal_share: float,
-        seed: int) -> MnistSplit:
+def mix(personal: LabelledImages, mnist: LabelledImages, mnist_images: int, personal_share: float,
+        seed: int) -> LabelledImages:
     """`mnist_images` MNIST training images chosen at random (seeded), and the personal samples repeated
     until they are about `personal_share` of the whole (each at least once)."""
     generator = torch.Generator().manual_seed(seed)
@@ -67,4 +67,4 @@ def mix(personal: MnistSplit, mnist: MnistSplit, mnist_images: int, personal_sha
     repeats = max(1, math.ceil(target / max(1, len(personal))))
     images = torch.cat([mnist.images[chosen], personal.images.repeat(repeats, 1, 1, 1)])
     labels = torch.cat([mnist.labels[chosen], personal.labels.repeat(repeats)])
-    return MnistSplit(images, labels)
+    return LabelledImages(images, labels)

@@ -20,7 +20,7 @@ import torch
 
 from .checkpoint import check_output, checkpoint_filename, rename_with_accuracy, save_checkpoint
 from .config import EpochEnd, Event, TrainConfig
-from .data import MnistSplit, load_mnist, split_validation
+from .data import LabelledImages, load_mnist, split_validation
 from .devices import pick_device
 from .digit_pool import with_extra_digits
 from .engine import Diverged, RunResult, train
@@ -34,7 +34,7 @@ JobResult = RunResult
 
 
 def save_run(path: Path, model: torch.nn.Module, config: TrainConfig, history: list[EpochEnd],
-             validation: MnistSplit | None, rename: bool, extra_meta: dict | None = None) -> tuple[Path, dict]:
+             validation: LabelledImages | None, rename: bool, extra_meta: dict | None = None) -> tuple[Path, dict]:
     """The final save of a run, training's and fine-tuning's alike: "not sure" calibrated for these weights, on
     data they never trained on (trainer.reject), saved with them, then the file named with the final test accuracy
     when the person gave no name (`rename`). Returns where it lies and the calibration."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .data import MnistSplit
+from .data import LabelledImages
 from .evaluation import log_probabilities
 from .ink.redraw import strokes_field
 from .synth.digits import random_digit
@@ -33,7 +33,7 @@ def _synthetic(make, count: int) -> torch.Tensor:
     return torch.from_numpy(np.stack(fields)).unsqueeze(1)
 
 
-def calibrate(model: torch.nn.Module, validation: MnistSplit | None, seed: int = 1) -> dict:
+def calibrate(model: torch.nn.Module, validation: LabelledImages | None, seed: int = 1) -> dict:
     rng = np.random.default_rng(seed)
     drawn = _synthetic(lambda i: strokes_field(random_digit(i % 10, rng)), SYNTHETIC)
     drawn_labels = torch.arange(len(drawn)) % 10

@@ -15,10 +15,17 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QColor, QDragEnterEvent, QDropEvent, QImage, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen,
+    QColor,
+    QDragEnterEvent,
+    QDropEvent,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
     QTabletEvent,
 )
-
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from .painting import Stroke, StrokePoint, grey_to_qimage, paint_strokes, qimage_to_grey

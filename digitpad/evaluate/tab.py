@@ -19,13 +19,19 @@ import torch
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
 )
 
-from trainer.data import MnistSplit, as_split, missing_files, raw_folder, resolve_data_dir
+from trainer.data import LabelledImages, as_split, missing_files, raw_folder, resolve_data_dir
 
 from ..worker import Worker, WorkerSlot
-
 from .confusion import ConfusionMatrixView
 from .gallery import DigitGallery
 from .per_class import PerClassTable
@@ -158,7 +164,7 @@ class EvaluateTab(QWidget):
     def evaluate_loaded(self, load: Callable[[], tuple[np.ndarray, np.ndarray, str]], name: str) -> bool:
         """As evaluate_set, but the set is read in the worker's thread: `load()` returns (images, labels, the
         name to show) or raises worker.SetUnavailable, whose message the tab shows. `name` is shown meanwhile."""
-        def split_and_name() -> tuple[MnistSplit, str]:
+        def split_and_name() -> tuple[LabelledImages, str]:
             images, labels, shown = load()
             return as_split(images, labels), shown
 

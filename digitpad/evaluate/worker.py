@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from trainer.data import DataError, MnistSplit, load_test_split
+from trainer.data import DataError, LabelledImages, load_test_split
 from trainer.devices import use_all_threads
 from trainer.evaluation import Evaluation, Stopped, evaluate
 
@@ -31,15 +31,15 @@ class SetUnavailable(Exception):
 @dataclass
 class EvaluationReport:
     set_name: str           # "the MNIST test set", or the name given with another set
-    split: MnistSplit       # the images (N x 1 x 28 x 28 in [0, 1]) and labels evaluated
+    split: LabelledImages       # the images (N x 1 x 28 x 28 in [0, 1]) and labels evaluated
     evaluation: Evaluation
     load_seconds: float     # reading the set (0 for a set given in memory)
     seconds: float          # running the model over it
 
 
-def evaluation_worker(model: torch.nn.Module, data_dir: str | None = None, split: MnistSplit | None = None,
+def evaluation_worker(model: torch.nn.Module, data_dir: str | None = None, split: LabelledImages | None = None,
                       set_name: str = "the MNIST test set",
-                      load: Callable[[], tuple[MnistSplit, str]] | None = None) -> Worker:
+                      load: Callable[[], tuple[LabelledImages, str]] | None = None) -> Worker:
     """A Worker that evaluates on `split` when given; else on what `load()` returns, (split, its name), called in
     the thread (it may raise SetUnavailable); else on MNIST's test split read from `data_dir` (never downloaded:
     the tab says where MNIST is missing instead). It reports stages (text) as it goes, then done(EvaluationReport)

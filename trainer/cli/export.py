@@ -7,7 +7,13 @@ import argparse
 from ..checkpoint import load_checkpoint
 from ..data import load_test_split
 from ..export import (
-    CHECK_IMAGES, INPUT_NAME, MAX_DIFFERENCE, OUTPUT_NAME, check_onnx_output, export_onnx, require_extra,
+    CHECK_IMAGES,
+    INPUT_NAME,
+    MAX_DIFFERENCE,
+    OUTPUT_NAME,
+    check_onnx_output,
+    export_onnx,
+    require_extra,
 )
 from .options import add_data_options
 

@@ -16,7 +16,7 @@ import torch
 from trainer.data import DataError, load_test_split
 from trainer.export import CHECK_IMAGES, ExportError, export_onnx
 
-from .worker import Worker
+from ..worker import Worker
 
 
 def export_worker(model: torch.nn.Module, meta: dict, out: str | os.PathLike, data_dir: str | None,
