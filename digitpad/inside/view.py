@@ -17,6 +17,7 @@ bench/inside_view_speed.py. `updated` is signalled after each.
 from __future__ import annotations
 
 import copy
+import threading
 
 import numpy as np
 import torch
@@ -44,6 +45,17 @@ def _caption(block: Block, last: bool) -> BlockTiles:
         tooltip=f"{block.describe()}\n{channels} feature maps of {height}×{width}; each of their pixels sees a "
                 f"{field}×{field} patch of the input (its receptive field).",
         channels=channels, tile_labels=[str(d) for d in range(10)] if digits else None)
+
+
+_preloading: threading.Thread | None = None
+
+
+def start_preload() -> None:
+    """Import Captum in a background thread, once (not a daemon: an import is never cut off half way at exit)."""
+    global _preloading
+    if _preloading is None:
+        _preloading = threading.Thread(target=preload, name="captum-preload")
+        _preloading.start()
 
 
 class InsideView(QWidget):
@@ -84,8 +96,9 @@ class InsideView(QWidget):
 
         self.maps.tileHovered.connect(self._on_hover)
         self.maps.tileClicked.connect(self._on_hover)
-        # Captum's import (half a second) is paid while the window idles, not on the first stroke.
-        QTimer.singleShot(PRELOAD_DELAY_MS, preload)
+        # Captum's import (over half a second, most of it matplotlib's) is paid while the window idles, not on the
+        # first stroke, and in a thread of its own: on the GUI thread it stalled the event loop for 370 ms.
+        QTimer.singleShot(PRELOAD_DELAY_MS, start_preload)
 
     # ----- what it shows ------------------------------------------------------------------------------------
     def set_model(self, model: torch.nn.Module | None) -> None:
