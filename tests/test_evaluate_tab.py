@@ -161,6 +161,18 @@ def test_another_labelled_set_goes_through_the_same_views(tab, qtbot, seed):
         tab.evaluate_set(images, [1, 1], "short")
 
 
+def test_when_it_says_done_a_new_run_can_start_at_once(tab, qtbot):
+    # A second evaluation asked for as the first one is said to be done was refused without a word while the
+    # first one's thread was still ending (seen in the full suite, under load).
+    busy_when_done = []
+    tab.evaluationDone.connect(lambda: busy_when_done.append(tab.job.busy))
+    images, labels = np.zeros((4, 28, 28), np.float32), np.arange(4)
+    for _ in range(3):
+        with qtbot.waitSignal(tab.evaluationDone, timeout=30_000):
+            assert tab.evaluate_set(images, labels, "four blank pictures")
+    assert busy_when_done == [False, False, False]
+
+
 @pytest.mark.slow  # a subprocess
 def test_the_tab_matches_trainer_eval_on_the_real_test_set(tab, qtbot, mnist_dir):
     tab.set_data_dir(str(mnist_dir))

@@ -42,7 +42,7 @@ CELL_HINT = "Click a cell of the matrix to see exactly those digits here."
 
 class EvaluateTab(QWidget):
     digitChosen = Signal(object)  # a 28 x 28 float32 array in [0, 1]
-    evaluationDone = Signal()     # results shown (or a failure said): for tests and benchmarks
+    evaluationDone = Signal()     # results shown (or a failure said), and ready for the next run
     personalRequested = Signal()  # "Evaluate on my handwriting": the window hands over the set (evaluate_set)
 
     def __init__(self, parent: QWidget | None = None):
@@ -51,6 +51,7 @@ class EvaluateTab(QWidget):
         self.data_dir: str | None = None
         self.job = WorkerSlot(self)
         self.report: EvaluationReport | None = None
+        self._reported = False  # the running evaluation has shown its results or said why not
 
         self.run = QPushButton("Evaluate on the MNIST test set", objectName="runEvaluation")
         self.run.setToolTip("Run the model in use on MNIST's 10,000 test digits (a few seconds, in the background)")
@@ -183,6 +184,7 @@ class EvaluateTab(QWidget):
         self._clear("")
         self.run.setEnabled(False)
         self.progress.show()
+        self._reported = False
         return self.job.start(worker)
 
     def shutdown(self) -> None:
@@ -214,19 +216,24 @@ class EvaluateTab(QWidget):
         per_class = result.per_class()
         self.per_class.set_figures(np.bincount(labels, minlength=10).tolist(), per_class["recall"],
                                    per_class["precision"])
-        self.evaluationDone.emit()
+        self._reported = True
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.status.setText("The evaluation did not run.")
         self.message.setText(message)
         self.message.show()
-        self.evaluationDone.emit()
+        self._reported = True
 
     @Slot()
     def _on_finished(self) -> None:
         self.run.setEnabled(True)
         self.progress.hide()
+        # Said once the worker's thread has ended, so that a run asked for at this signal is never refused as
+        # "one is still running" (a forgotten run, about a model gone, says nothing).
+        if self._reported:
+            self._reported = False
+            self.evaluationDone.emit()
 
     @Slot(int, int)
     def show_cell(self, true_digit: int, predicted: int) -> None:
