@@ -157,3 +157,18 @@ def test_bench_imports_nothing_from_tests_and_never_edits_sys_path():
                 assert node.level or (node.module or "").split(".")[0] != "tests", path.name
             elif isinstance(node, ast.Attribute) and node.attr == "path":
                 assert not (isinstance(node.value, ast.Name) and node.value.id == "sys"), f"{path.name} edits sys.path"
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def test_no_function_is_over_60_lines():
+    # A function that long does several jobs; bench/ scripts are outside the packages and not held to it.
+    long = []
+    for name, path in sorted(modules().items()):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({length} lines)")
+    assert not long, "functions over 60 lines, split them into steps: " + "; ".join(long)

@@ -205,6 +205,14 @@ def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, config: Tra
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     path = Path(path)
+    payload = _read_payload_safely(path)
+    meta, state = _checked_contents(path, payload)
+    notes = _verified_against_checksums(path, payload, meta, state)
+    return Checkpoint(_built_model(path, meta, state).eval(), meta, notes)
+
+
+def _read_payload_safely(path: Path) -> object:
+    """The file's payload, read without running any code it carries; CheckpointError when it is not one."""
     if path.is_dir():
         raise CheckpointError(f"{path} is a folder, not a checkpoint file. {USE_A_GOOD_ONE}")
     if not path.exists():
@@ -212,7 +220,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     if not path.is_file():
         raise CheckpointError(f"{path} is not a regular file (a pipe or a device?). {USE_A_GOOD_ONE}")
     try:
-        payload = _read(path)
+        return _read(path)
     except pickle.UnpicklingError as error:
         # A pickled object names the function that rebuilds it (a GLOBAL); tensors and plain data never need
         # one outside torch's allow-list. Without one the bytes were simply not a pickle (text, an image...).
@@ -228,6 +236,9 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise CheckpointError(f"{path} is not a PyTorch checkpoint, or it is truncated or corrupt. "
                               f"{USE_A_GOOD_ONE}") from None
 
+
+def _checked_contents(path: Path, payload: object) -> tuple[dict, dict]:
+    """The payload's metadata and weights, once it is a digitpad checkpoint of a model this version knows."""
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is a PyTorch file but not a digitpad checkpoint (it has no model name or "
                               f"metadata). {USE_A_GOOD_ONE}")
@@ -242,6 +253,11 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     if name not in MODELS:
         raise CheckpointError(f"{path} holds a model named {name!r}, which this version of digitpad does not know "
                               f"(known: {', '.join(sorted(MODELS))}).")
+    return meta, state
+
+
+def _verified_against_checksums(path: Path, payload: dict, meta: dict, state: dict) -> list[str]:
+    """Notes on what could not be verified (an older file without checksums); CheckpointError on a mismatch."""
     # Checked before the weights: an edited "model" would otherwise be reported as weights of another shape.
     unverified = []
     if "meta_sha256" not in payload and not _requires_meta_digest(payload.get("version")):
@@ -261,6 +277,12 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
                                or weights_digest(state) != digest):
         raise CheckpointError(f"{path} is damaged: its weights no longer match the checksum saved with them (a "
                               f"bad disk, copy or download changed them). Use another copy, or train again.")
+    return notes
+
+
+def _built_model(path: Path, meta: dict, state: dict) -> torch.nn.Module:
+    """The named model with the checked weights loaded; CheckpointError when they do not fit it or are not finite."""
+    name = meta["model"]
     model = build_model(name, dropout=_dropout(meta))
     try:
         model.load_state_dict(state)
@@ -272,4 +294,4 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise CheckpointError(
             f"{path} holds weights that are not finite numbers (NaN or infinity): it comes from a run that "
             f"diverged and would answer nonsense. Train again with a lower learning rate.")
-    return Checkpoint(model.eval(), meta, notes)
+    return model

@@ -54,6 +54,14 @@ class DrawTab(QWidget):
         self._hovered: int | None = None
         self._net_input: np.ndarray | None = None  # an opened picture that is already the net's input
 
+        self._build_canvas()
+        left = self._build_controls()
+        right_panel = self._build_reading_panel()
+        self._lay_out(left, right_panel)
+        self._show()
+
+    def _build_canvas(self) -> None:
+        """The canvas, wired to live reading, and the shortcuts that clear it and undo a stroke."""
         self.canvas = DrawingCanvas(self)
         self.canvas.inkMoved.connect(self._schedule_live_prediction)
         self.canvas.inkChanged.connect(self.predict_now)
@@ -75,6 +83,8 @@ class DrawTab(QWidget):
         self.undo_action.triggered.connect(self.canvas.undo)
         self.addActions([self.clear_action, self.undo_action])
 
+    def _build_controls(self) -> QVBoxLayout:
+        """The canvas above the pen width slider and the undo and clear buttons."""
         self.pen_width = QSlider(Qt.Orientation.Horizontal, objectName="penWidth")
         self.pen_width.setRange(20, 160)
         self.pen_width.setValue(round(DEFAULT_PEN_WIDTH * PEN_WIDTH_STEPS))
@@ -96,7 +106,10 @@ class DrawTab(QWidget):
         left = QVBoxLayout()
         left.addWidget(self.canvas, 1)
         left.addLayout(controls)
+        return left
 
+    def _build_reading_panel(self) -> QWidget:
+        """The panel that shows the reading: the number, the caption, the bars, the 28x28 view."""
         self.panel = ReadingPanel(self)
         # Parts others find by name (tests, automation): the number, the caption, the bars, the 28x28 view.
         self.digit, self.caption = self.panel.digit, self.panel.caption
@@ -108,7 +121,10 @@ class DrawTab(QWidget):
         right_panel.setLayout(right)
         right_panel.setMinimumWidth(PANEL_MIN_WIDTH)  # narrower only in a small window, where room is short
         right_panel.setMaximumWidth(PANEL_WIDTH)
+        return right_panel
 
+    def _lay_out(self, left: QVBoxLayout, right_panel: QWidget) -> None:
+        """The inside view, and the pad (canvas and reading) beside it in a splitter."""
         # Inside the net: every block's feature maps and a saliency map for the digit shown, updated with it.
         self.inside = InsideView(self)
         self.confidence.digitClicked.connect(self.inside.set_target)
@@ -137,7 +153,6 @@ class DrawTab(QWidget):
         splitter.setCollapsible(0, False)
         layout = QHBoxLayout(self)
         layout.addWidget(splitter)
-        self._show()
 
     def set_predictor(self, predictor: Predictor) -> None:
         """Read with this model from now on, starting with what is on the canvas."""

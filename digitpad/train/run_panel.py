@@ -33,6 +33,21 @@ def as_html(text: str) -> str:
 class RunPanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Run", parent)
+        result_scroll = self._build_widgets()
+        self._lay_out(result_scroll)
+
+        self.model_path: Path | None = None  # the checkpoint "Use in Draw tab" hands over
+        self._run: RunStarted | None = None
+        self._started: float | None = None        # perf_counter when Start was pressed
+        self._training_since: float | None = None  # ... and when the first batch was about to start
+        self._fraction = 0.0                       # of the whole run, from the last batch group
+        self._running = False
+        self._tick = QTimer(self)
+        self._tick.setInterval(500)
+        self._tick.timeout.connect(self._update_times)
+
+    def _build_widgets(self) -> QScrollArea:
+        """The buttons, bars and labels; returns the scroll area that holds the result, for _lay_out()."""
         self.start = QPushButton("Start", objectName="start")
         self.start.setDefault(True)
         self.stop = QPushButton("Stop", objectName="stop", enabled=False)
@@ -66,7 +81,9 @@ class RunPanel(QGroupBox):
         self.useModel.setToolTip("make the Draw tab read digits with the model this run produced")
         self.resetModel = QPushButton("Reset to built-in model", objectName="resetModel")
         self.resetModel.setToolTip("make the Draw tab use the model that ships with digitpad")
+        return result_scroll
 
+    def _lay_out(self, result_scroll: QScrollArea) -> None:
         buttons = QHBoxLayout()
         buttons.addWidget(self.start)
         buttons.addWidget(self.stop)
@@ -82,16 +99,6 @@ class RunPanel(QGroupBox):
         layout.addWidget(self.times)
         layout.addWidget(result_scroll, 1)
         layout.addLayout(model_buttons)
-
-        self.model_path: Path | None = None  # the checkpoint "Use in Draw tab" hands over
-        self._run: RunStarted | None = None
-        self._started: float | None = None        # perf_counter when Start was pressed
-        self._training_since: float | None = None  # ... and when the first batch was about to start
-        self._fraction = 0.0                       # of the whole run, from the last batch group
-        self._running = False
-        self._tick = QTimer(self)
-        self._tick.setInterval(500)
-        self._tick.timeout.connect(self._update_times)
 
     @property
     def training_started(self) -> bool:
