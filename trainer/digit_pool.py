@@ -24,8 +24,7 @@ import torch
 from .data import LabelledImages
 from .files import replaced_atomically
 from .ink.preprocess import digit_field
-from .ink.redraw import strokes_field
-from .ink.render import render
+from .ink.redraw import pool_field
 from .paths import digit_pool_file
 from .synth.digits import random_digit
 from .synth.typefaces import digit_fonts, typeset_digit
@@ -50,12 +49,7 @@ def build_pool(seed: int = 0) -> LabelledImages:
     rng = np.random.default_rng(seed)
     for index in range(DRAWN):
         digit = index % 10
-        strokes = random_digit(digit, rng)
-        if index % 3:
-            field = strokes_field(strokes)
-        else:
-            ink = render(strokes, 112, float(rng.uniform(0.02, 0.1)))
-            field = digit_field(ink) if ink.any() else None
+        field = pool_field(random_digit(digit, rng), rng, as_the_pad_reads=bool(index % 3))
         if field is not None:
             pictures.append(field)
             labels.append(digit)

@@ -14,9 +14,7 @@ import numpy as np
 import torch
 
 from .files import replaced_atomically
-from .ink.preprocess import digit_field
-from .ink.redraw import strokes_field
-from .ink.render import render
+from .ink.redraw import pool_field
 from .paths import outlier_pool_file
 from .synth.nondigits import random_from
 
@@ -30,11 +28,8 @@ def build_pool(size: int = POOL_SIZE, seed: int = 0, family: str = "train") -> t
     pictures = []
     while len(pictures) < size:
         _, strokes = random_from(family, rng)
-        if len(pictures) % 3:  # two in three as the pad reads strokes, one as a picture with a random pen
-            field = strokes_field(strokes)
-        else:
-            ink = render(strokes, 112, float(rng.uniform(0.02, 0.1)))
-            field = digit_field(ink) if ink.any() else None
+        # two in three as the pad reads strokes, one as a picture with a random pen
+        field = pool_field(strokes, rng, as_the_pad_reads=bool(len(pictures) % 3))
         if field is not None:
             pictures.append(field)
     return torch.from_numpy(np.stack(pictures)).unsqueeze(1)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from trainer.ink.preprocess import as_unit_floats, digit_field, ink_layer
-from trainer.ink.redraw import SEGMENT_SIZE, redrawn
-from trainer.ink.render import Stroke, render
+from trainer.ink.redraw import redrawn, rendered
+from trainer.ink.render import Stroke
 from trainer.ink.segment import Segment, cut_candidates, find_digits, looks_like_touching_digits
 from trainer.verdicts import DEFAULT_THRESHOLD, NOT_A_DIGIT, SURE, UNSURE, verdict
 
@@ -94,12 +94,10 @@ class NumberReader:
 
     def read_strokes(self, strokes: list[Stroke], pen_width: float) -> Reading | None:
         """Strokes in units of the canvas side (the unit square), drawn with `pen_width` (same units)."""
-        strokes = [stroke for stroke in strokes if stroke]
-        if not strokes:
+        drawn = rendered(strokes, pen_width)
+        if drawn is None:
             return None
-        ink = render(strokes, SEGMENT_SIZE, pen_width, supersample=1)
-        if not ink.any():
-            return None
+        strokes, ink = drawn
         segments = self._split_touching(find_digits(ink), lambda segment: redrawn(strokes, segment, pen_width))
         fields = [redrawn(strokes, segment, pen_width) for segment in segments]
         return self._judge(fields, [segment.box for segment in segments])

@@ -65,11 +65,26 @@ def drawing_field(strokes: list[Stroke], pen_width: float) -> np.ndarray | None:
     (the same steps as `NumberReader.read_strokes`), or, when it finds several pieces, all of the ink redrawn
     the same way as one. A sample saved from the pad holds this picture, so that fine-tuning learns from what
     the live pad reads, not from another rendering of the drawing. None without ink."""
-    strokes = [stroke for stroke in strokes if stroke]
-    if not strokes:
+    drawn = rendered(strokes, pen_width)
+    if drawn is None:
         return None
-    ink = render(strokes, SEGMENT_SIZE, pen_width, supersample=1)
-    if not ink.any():
-        return None
+    strokes, ink = drawn
     segments = find_digits(ink)
     return redrawn(strokes, segments[0] if len(segments) == 1 else whole_ink(ink), pen_width)
+
+
+def rendered(strokes: list[Stroke], pen_width: float) -> tuple[list[Stroke], np.ndarray] | None:
+    """The pad's strokes (the empty ones dropped) and their ink as rendered to find the digits (SEGMENT_SIZE, as
+    the canvas renders them); None when there is no ink."""
+    strokes = [stroke for stroke in strokes if stroke]
+    ink = render(strokes, SEGMENT_SIZE, pen_width, supersample=1) if strokes else None
+    return (strokes, ink) if ink is not None and ink.any() else None
+
+
+def pool_field(strokes: list[Stroke], rng: np.random.Generator, as_the_pad_reads: bool) -> np.ndarray | None:
+    """A synthetic drawing for a training pool: as the pad reads strokes (`strokes_field`), or as a picture drawn
+    with a random pen (drawing the pen from `rng`), then made into MNIST's 28x28 picture; None without ink."""
+    if as_the_pad_reads:
+        return strokes_field(strokes)
+    ink = render(strokes, 112, float(rng.uniform(0.02, 0.1)))
+    return digit_field(ink) if ink.any() else None
