@@ -207,7 +207,8 @@ def test_folders_that_are_not_digits_are_named_once_by_the_commands(tmp_path):
     for folder in ("x", "10", "5/nested"):
         (tmp_path / "few" / folder).mkdir()
     result = run_trainer("finetune", str(builtin_checkpoint_path()), "--personal", str(tmp_path / "few"))
-    named = [line for line in result.stderr.splitlines() if "10/" in line]
+    named = [line for line in result.stderr.splitlines() if line.startswith("warning: ignored")]  # (a temporary
+    # folder can hold "10/" in its own name, as pytest-210 did)
     assert named == [f"warning: ignored in {tmp_path / 'few'}: 10/, 5/nested/, x/; only the folders 0/ to 9/ hold "
                      f"samples (one image file per sample, no folders inside): move the images into the folder of "
                      f"their digit"]
