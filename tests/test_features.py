@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from trainer.evaluation import Stopped
-from trainer.features import feature_layers, layer_features, last_layer
+from trainer.features import feature_layers, last_layer, layer_features
 from trainer.model import build_model
 
 
