@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage
 
 from trainer.ink.images import ImageError, load_image
 from trainer.ink.preprocess import preprocess
@@ -214,6 +215,56 @@ def test_a_hairline_is_widened_to_mnists_range_and_a_bold_stroke_is_left_as_draw
     assert (widened[margin:-margin, margin:-margin][hairline > 0] == 1).all()  # widened where it was drawn
     bold = letter_l(24)
     assert normalize_width(bold) is bold
+
+
+def test_a_hairline_on_a_page_sized_digit_stays_whole_when_shrunk_to_work_size():
+    """A pen a pixel wide on a digit 200 pixels tall comes out at work size at about a third of full ink: it must
+    still be one stroke, widened, not dashes of the pixels that stayed above half."""
+    from trainer.ink.strokes import THINNEST, ink_mask, normalize_width, stroke_width, to_work_size
+
+    page = np.zeros((220, 140), np.float32)
+    page[10:210, 20] = page[10:210, 120] = page[10, 20:121] = page[209, 20:121] = 1  # a 1-pixel box, a 0
+    work = to_work_size(page)
+    assert work.max() < 0.5  # shrunk by averaging: no pixel keeps half of full ink
+    assert ndimage.label(ink_mask(work), structure=np.ones((3, 3)))[1] == 1
+    assert stroke_width(work) < THINNEST
+    widened = normalize_width(work)
+    assert ndimage.label(widened >= 0.5, structure=np.ones((3, 3)))[1] == 1
+    assert (widened >= 0.5).sum() > 4 * (work > 0.3).sum()
+
+
+def test_hairline_digits_on_a_page_read_right():
+    """Synthetic digits drawn a pixel or two wide across a 280-pixel page (the battery's "hairline" kind, 73% read
+    right when a hairline shrunk to work size broke into dashes)."""
+    from digitpad import builtin_checkpoint_path
+    from digitpad.reading.predictor import Predictor
+    from trainer.ink.render import render
+    from trainer.synth.digits import random_digit
+    from trainer.synth.pictures import on_paper
+
+    predictor = Predictor.load(builtin_checkpoint_path())
+    rng = np.random.default_rng(7)
+    right = 0
+    for i in range(40):
+        page = on_paper(render(random_digit(i % 10, rng), 280, 0.004))
+        reading = predictor.read_picture(page)
+        right += reading is not None and reading.number == str(i % 10)
+    assert right >= 37
+
+
+def test_scanner_specks_above_and_below_a_digit_do_not_join_it():
+    """Salt-and-pepper specks in a digit's columns shared them, joined its group and stretched its box: 15% of
+    the battery's speckled scans read right."""
+    from trainer.ink.segment import find_digits
+
+    ink = np.zeros((280, 280), np.float32)
+    ink[60:220, 130:150] = 1  # a 1
+    ink[5, 140] = ink[270, 135] = ink[30, 20] = 1  # specks: above, below, and off to the side
+    digits = find_digits(ink)
+    assert [d.box for d in digits] == [(130, 60, 20, 160)]
+    alone = np.zeros((50, 50), np.float32)
+    alone[20, 20] = 1  # a speck alone on the page is still read
+    assert len(find_digits(alone)) == 1
 
 
 def test_mnists_held_out_digits_read_as_pictures_read_as_the_net_reads_them(mnist):
