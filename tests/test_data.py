@@ -164,3 +164,21 @@ def test_augmentation_follows_the_images_to_their_device():
     """The random draws stay on the CPU generator; the transform must still meet the images where they are."""
     images = torch.zeros(2, 1, 28, 28, device="meta")
     assert augment_batch(images, torch.Generator().manual_seed(0)).device.type == "meta"
+
+
+def test_low_resolution_softens_a_share_of_the_batch_and_leaves_the_rest():
+    from trainer.augment import low_resolution
+
+    images = torch.zeros(64, 1, 28, 28)
+    images[:, :, 4:24, 13:15] = 1.0  # a sharp 1, two pixels wide
+    softened = low_resolution(images, torch.Generator().manual_seed(3), 0.5)
+    changed = (softened != images).flatten(1).any(dim=1)
+    assert 16 <= int(changed.sum()) <= 48  # about half
+    assert torch.equal(softened[~changed], images[~changed])
+    soft = softened[changed]
+    assert torch.isclose(soft.amax(dim=(1, 2, 3)), torch.ones(1)).all()  # ink stretched to full again
+    assert ((soft > 0) & (soft < 0.9)).flatten(1).sum(dim=1).min() > 10  # soft grey edges where it was sharp
+    assert (soft[..., 13:15].sum(dim=(1, 2, 3)) > 0.5 * images[0, ..., 13:15].sum()).all()  # still where it was
+    assert torch.equal(low_resolution(images, torch.Generator().manual_seed(3), 0.0), images)
+    again = low_resolution(images, torch.Generator().manual_seed(3), 0.5)
+    assert torch.equal(again, softened)

@@ -105,6 +105,17 @@ def test_the_last_epochs_train_on_plain_digits(fake, monkeypatch):
     assert augmented == {1: 10, 2: 20, 3: 20, 4: 20}  # 10 batches an epoch, augmented in epochs 1 and 2 only
 
 
+@pytest.mark.parametrize("share", [0.0, 0.3])
+def test_low_resolution_scans_join_the_augmentation_when_asked_for(fake, monkeypatch, share):
+    train_split, test_split = fake
+    shares = []
+    real = engine.low_resolution
+    monkeypatch.setattr(engine, "low_resolution", lambda images, generator, share: shares.append(share) or
+                        real(images, generator, share))
+    train(TrainConfig(epochs=2, batch_size=64, plain_final_epochs=1, low_resolution=share), train_split, test_split)
+    assert shares == ([share] * 10 if share else [])  # every batch of the augmented epoch, none of the plain one
+
+
 def test_stop_ends_the_run_within_one_batch_and_keeps_the_last_complete_epoch(fake, tmp_path):
     train_split, test_split = fake
     stop = threading.Event()

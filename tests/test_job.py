@@ -43,6 +43,7 @@ def test_bad_settings_and_a_bad_out_fail_before_the_data_is_read(tmp_path, monke
     ({"epochs": 0}, "number of epochs"), ({"batch_size": 0}, "batch size"), ({"lr": 0.0}, "learning rate"),
     ({"lr": float("nan")}, "learning rate"), ({"ema_decay": 1.0}, "EMA decay"), ({"train_limit": 0}, "training set"),
     ({"label_smoothing": -0.1}, "abel smoothing"), ({"precision": "fp8"}, "precision"),
+    ({"low_resolution": 1.5}, "low-resolution share"),
 ])
 def test_settings_no_run_can_use_are_refused_before_it_starts(fake_dir, tmp_path, settings, words):
     # Moved from test_engine.py: the job's entry is where settings are checked, once, for the engine.

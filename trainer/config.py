@@ -41,6 +41,7 @@ class TrainConfig:
     outlier_start: int = 1        # the first epoch with outliers (later: the net learns digits alone first)
     validation_images: int = 5000  # held out of the training images: checked each epoch, used to calibrate
     extra_digits: float = 0.0     # typeset and drawn digits added to the training images, as a share of them
+    low_resolution: float = 0.0   # share of each batch seen as a low-resolution scan enlarged, with the augmentation
     train_limit: int | None = None
     device: str = "auto"          # auto, cpu, cuda, mps
     precision: str = "auto"       # auto (bf16 where the hardware has it), bf16, fp32
@@ -79,6 +80,9 @@ class TrainConfig:
         if not _is_number(self.extra_digits) or not 0 <= self.extra_digits <= 1:
             problems.append(f"the extra digits must be a share between 0 and 1 of the training images, "
                             f"not {self.extra_digits!r}")
+        if not _is_number(self.low_resolution) or not 0 <= self.low_resolution <= 1:
+            problems.append(f"the low-resolution share must be between 0 and 1 of each batch, "
+                            f"not {self.low_resolution!r}")
         if self.train_limit is not None and (not _is_int(self.train_limit) or self.train_limit < 1):
             problems.append(f"the training set limit must be at least 1 image, not {self.train_limit!r}")
         if not _is_int(self.seed):
@@ -101,7 +105,7 @@ class TrainConfig:
 # What training did before each of these settings existed: a checkpoint's settings without them meant these.
 LEGACY = {"plain_final_epochs": 0, "label_smoothing": 0.0, "ema_decay": 0.0, "dropout": 0.1, "thicken": False,
           "elastic": False, "outlier_batch": 0, "outlier_start": 1, "validation_images": 0,
-          "extra_digits": 0.0}
+          "extra_digits": 0.0, "low_resolution": 0.0}
 
 
 def _is_int(value) -> bool:

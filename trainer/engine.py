@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel
 
-from .augment import augment_batch, thicken_or_thin
+from .augment import augment_batch, low_resolution, thicken_or_thin
 from .config import BatchEnd, ConfigError, EpochEnd, Event, RunStarted, TrainConfig
 from .data import LabelledImages, normalize
 from .devices import pick_device, pick_precision
@@ -205,6 +205,8 @@ def _train_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.T
             images = augment_batch(images, generator, elastic=config.elastic)
             if config.thicken:
                 images = thicken_or_thin(images, generator)
+            if config.low_resolution:
+                images = low_resolution(images, generator, config.low_resolution)
         images = normalize(images).contiguous(memory_format=torch.channels_last)
         with torch.autocast(run.device.type, dtype=run.dtype or torch.float32, enabled=run.dtype is not None):
             log_probs = run.model(images).float()

@@ -54,6 +54,9 @@ def add_parser(commands) -> None:
                         help="typeset and drawn digits added to the training images, as a share of them, so that "
                              "the net is sure of more kinds of digit than MNIST's (0 turns it off; "
                              "default: %(default)s)")
+    parser.add_argument("--low-resolution", type=float, default=defaults.low_resolution, metavar="SHARE",
+                        help="share of each batch shrunk to 7-14 pixels and enlarged again with the augmentation, as "
+                             "a low-resolution scan enlarged comes to the net (0 turns it off; default: %(default)s)")
     parser.add_argument("--validation-images", type=int, default=defaults.validation_images, metavar="N",
                         help="training images held out to check each epoch and calibrate 'not sure' "
                              "(default: %(default)s)")
@@ -78,7 +81,7 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         plain_final_epochs=args.plain_final_epochs, label_smoothing=args.label_smoothing,
         ema_decay=args.ema_decay, dropout=args.dropout, thicken=args.thicken, elastic=args.elastic,
         outlier_batch=args.outlier_batch, outlier_weight=args.outlier_weight, outlier_start=args.outlier_start,
-        extra_digits=args.extra_digits,
+        extra_digits=args.extra_digits, low_resolution=args.low_resolution,
         validation_images=args.validation_images, train_limit=args.train_limit, device=args.device,
         precision=args.precision, data_dir=args.data_dir)  # checked once, by run_job, before any work
 
