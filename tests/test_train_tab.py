@@ -271,6 +271,18 @@ def test_missing_data_refuses_start_and_an_old_error_goes_when_the_folder_change
     assert "MNIST is missing" in tab.run_panel.status.text()
 
 
+def test_settings_the_trainer_refuses_come_back_in_its_words_and_no_run_starts(tab, fake_dir_512, qtbot,
+                                                                                   monkeypatch):
+    """The tab leaves the check to run_job (once, for every front end): what it refuses is shown as it is."""
+    configure(tab, fake_dir_512, epochs=1)
+    monkeypatch.setattr(tab.settings, "config", lambda: TrainConfig(epochs=1, lr=float("nan"), data_dir=fake_dir_512))
+    with qtbot.waitSignal(tab.runFinished, timeout=RUN_TIMEOUT_MS):
+        tab.start_training()
+    assert "The run could not start" in tab.run_panel.status.text()
+    assert "learning rate must be a number above 0" in tab.run_panel.result.text()
+    assert tab.last_result is None and tab.table.rowCount() == 0 and not tab.is_running
+
+
 def test_a_diverging_run_says_to_lower_the_learning_rate(tab, fake_dir_512, qtbot):
     configure(tab, fake_dir_512, epochs=2)
     tab.settings.learningRate.setValue(10.0)

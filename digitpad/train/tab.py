@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
-from trainer.config import ConfigError, EpochEnd, RunStarted
+from trainer.config import EpochEnd, RunStarted
 from trainer.inspection import Snapshot
 from trainer.job import JobResult
 from trainer.model import DEFAULT_MODEL, build_model, count_parameters
@@ -130,12 +130,9 @@ class TrainTab(QWidget):
         """Start a run with the current settings; False (with the reason shown in the tab) if it cannot."""
         if self.is_running or self.banner.downloading:
             return False
+        # Checked once, by run_job in the worker, with the same rules and words as `trainer train`: settings it
+        # refuses come back as a failure before training starts ("The run could not start").
         config = self.settings.config()
-        try:
-            config.check()  # the same rules, and words, as `trainer train`
-        except ConfigError as error:
-            self.run_panel.failed(str(error), during_run=False)
-            return False
         if not self.banner.check(config.data_dir):
             self.run_panel.status.setText("Cannot start: MNIST is missing (see below).")
             return False
