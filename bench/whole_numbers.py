@@ -163,8 +163,12 @@ def main() -> int:
     numbers = read_numbers(predictor, sample(args.n, args.seed, hershey))
     for number in numbers:
         number["length"] = len(number["text"])
+    hand = [number for number in numbers if number["source"] == "handwriting"]
+    typeset = [number for number in numbers if number["source"] != "handwriting"]
     figures = {"n": args.n, "seed": args.seed, "hershey": hershey,
                **{key: shares(numbers, key) for key in ("length", "source", "pen")},
+               "length, handwriting": shares(hand, "length"),
+               **({"length, Hershey fonts": shares(typeset, "length")} if typeset else {}),
                "footed_ones": footed_ones(predictor, args.n, args.seed)}
     if args.json:
         print(json.dumps(figures, indent=1))
@@ -175,9 +179,11 @@ def main() -> int:
           f"seed {args.seed}, {args.n} numbers a length")
     if not hershey:
         print("Hershey fonts left out: needs the hershey-fonts package (the test extra)")
-    for key, title in (("length", "digits"), ("source", "source"), ("pen", "pen")):
-        print()
-        print(table(figures[key], title))
+    for key, title in (("length", "digits"), ("length, handwriting", "digits, handwriting"),
+                       ("length, Hershey fonts", "digits, Hershey fonts"), ("source", "source"), ("pen", "pen")):
+        if key in figures:
+            print()
+            print(table(figures[key], title))
     print()
     print(table(figures["footed_ones"], "1 with flag and foot", ONE_READS))
     failures = [n for n in numbers if n["outcome"] != "whole"][:args.show_failures]
