@@ -1,10 +1,11 @@
 """Numbers of 2 to 8 digits written neatly on the pad: are they read whole?
 
-Each number is drawn as the pad gets it, strokes in the canvas's unit square (trainer.synth.written_numbers): digits side
-by side with a normal gap, in the synthetic hand (each digit a random style of its own) or in one of the Hershey
-vector fonts (the font's own spacing), with a pen a share of the digits' height (fine 8%, medium 14%; never under
-the pad's thinnest, 0.02) or the pad's default pen whatever their size. They are read by Predictor.read_strokes, the live pad's path. Per length,
-per source and per pen, the share of numbers
+Each number is drawn as the pad gets it, strokes in the canvas's unit square (trainer.synth.written_numbers):
+digits side by side with a normal gap, in the synthetic hand (each digit a random style of its own) or in one of
+the Hershey vector fonts (the font's own spacing), with a pen a share of the digits' height (fine 8%, medium 14%;
+never under the pad's thinnest, 0.02) or the pad's default pen whatever their size. They are read by
+Predictor.read_strokes, the live pad's path. Per length (all, the hand's, the fonts'), per source and per pen,
+the share of numbers
 
     whole    read right, every digit sure: what the pad shows is the number written;
     flagged  every digit right, but one or more "not sure" ("4?2");
