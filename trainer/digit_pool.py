@@ -29,7 +29,7 @@ from .paths import digit_pool_file
 from .synth.digits import random_digit
 from .synth.typefaces import digit_fonts, typeset_digit
 
-POOL_VERSION = 1
+POOL_VERSION = 2  # 2: a 1 with a long flag and a foot among the drawn digits (trainer.synth.digits)
 DRAWN = 3000
 SIZES = (64, 112)
 WEIGHTS = (0, 1, 2, 4)  # stroke thickening, in pixels per 64 of the size

@@ -18,7 +18,7 @@ from .ink.redraw import pool_field
 from .paths import outlier_pool_file
 from .synth.nondigits import random_from
 
-POOL_VERSION = 3
+POOL_VERSION = 4  # 4: the crossed-out and overlaid digits can be a 1 with a long flag and a foot
 POOL_SIZE = 3000
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trainer.ink.preprocess import as_unit_floats, digit_field, ink_layer
-from trainer.ink.redraw import redrawn, rendered
+from trainer.ink.redraw import inked_box, redrawn, rendered
 from trainer.ink.render import Stroke
 from trainer.ink.segment import Segment, cut_candidates, find_digits, looks_like_touching_digits
 from trainer.verdicts import DEFAULT_THRESHOLD, NOT_A_DIGIT, SURE, UNSURE, verdict
@@ -100,7 +100,7 @@ class NumberReader:
         strokes, ink = drawn
         segments = self._split_touching(find_digits(ink), lambda segment: redrawn(strokes, segment, pen_width))
         fields = [redrawn(strokes, segment, pen_width) for segment in segments]
-        return self._judge(fields, [segment.box for segment in segments])
+        return self._judge(fields, [inked_box(segment, pen_width) for segment in segments])
 
     # ----- steps --------------------------------------------------------------------------------------------
 

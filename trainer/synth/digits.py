@@ -24,7 +24,9 @@ STYLES: dict[int, list[list[Stroke]]] = {
         [arc((0.5, 0.5), (0.5, 0.5), 90, -270, 40)]],
     1: [[line((0.5, 0.0), (0.5, 1.0))],
         [polyline((0.15, 0.28), (0.55, 0.0), (0.55, 1.0))],
-        [polyline((0.15, 0.28), (0.55, 0.0), (0.55, 1.0)), line((0.2, 1.0), (0.9, 1.0))]],
+        [polyline((0.15, 0.28), (0.55, 0.0), (0.55, 1.0)), line((0.2, 1.0), (0.9, 1.0))],
+        # As type sets it and many people write it: a long flag from the top-left and a horizontal foot.
+        [polyline((0.0, 0.4), (0.6, 0.0), (0.6, 1.0)), line((0.05, 1.0), (0.95, 1.0))]],
     2: [[join(arc((0.5, 0.3), (0.46, 0.3), 160, -30, 20), line((0.9, 0.45), (0.02, 1.0)), line((0.02, 1.0), (1.0, 1.0)))],
         [join(arc((0.48, 0.28), (0.44, 0.28), 150, -40, 20), line((0.82, 0.46), (0.05, 0.95)),
               arc((0.12, 0.92), (0.08, 0.08), 200, 330, 6), line((0.19, 0.96), (1.0, 0.97)))]],
@@ -45,6 +47,9 @@ STYLES: dict[int, list[list[Stroke]]] = {
         [join(arc((0.48, 0.3), (0.43, 0.3), 10, 370, 30), line((0.9, 0.25), (0.85, 0.85)),
               arc((0.6, 0.85), (0.25, 0.15), 0, -150, 10))]],
 }
+# The styles of 1 with a flag and a foot: a short flag, and a long one (which a net taught on MNIST, where such 1s
+# are rare, can take for a 7).
+FOOTED_ONES = (2, 3)
 # Width over height of each digit as people draw them (a 1 is a line; a 0 is nearly round).
 ASPECT = {0: 0.75, 1: 0.35, 2: 0.7, 3: 0.65, 4: 0.75, 5: 0.65, 6: 0.65, 7: 0.65, 8: 0.65, 9: 0.65}
 
