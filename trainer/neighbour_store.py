@@ -159,7 +159,7 @@ def _load(path: Path, layer: str) -> TrainingDigits | None:
                 and features.dtype == torch.float16 and len(labels) == len(features) >= 2
                 and mean.shape == (features.shape[1],) and basis.shape[0] == features.shape[1]
                 and len(per_label) == 10 and bool(torch.isfinite(features).all()))
-    except Exception:  # absent, unreadable, of another shape: made afresh
+    except Exception:  # noqa: BLE001 - absent, unreadable, of another shape: made afresh
         return None
     if not good:
         return None

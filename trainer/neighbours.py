@@ -161,7 +161,7 @@ def principal_components(features: torch.Tensor, count: int = PROJECTED) -> tupl
     for start in range(0, n, 8192):
         centred = features[start:start + 8192].float() - mean.float()
         covariance += (centred.T @ centred).double()
-    values, vectors = torch.linalg.eigh(covariance)          # ascending
+    _values, vectors = torch.linalg.eigh(covariance)  # ascending
     basis = vectors.flip(1)[:, :min(count, d)]
     return mean.float(), basis.float()
 
