@@ -142,3 +142,68 @@ def test_without_mnist_a_clear_error_and_a_stop_ends_the_work(tmp_path, small_mn
     stop.set()
     with pytest.raises(Stopped):
         training_digits(build_model(), small_mnist, stop=stop)
+
+
+# ----- digitpad predict --neighbours ----------------------------------------------------------------------------
+def number_picture(path):
+    """A white page with a 4 and a 7 written on it, as `digitpad predict` reads files."""
+    from PIL import Image
+
+    from trainer.ink.render import render
+    from trainer.synth.digits import random_digit
+
+    rng = np.random.default_rng(5)
+    strokes = random_digit(4, rng, size=0.4, centre=(0.3, 0.5)) + random_digit(7, rng, size=0.4, centre=(0.7, 0.5))
+    Image.fromarray((255 - render(strokes, 240, 0.04) * 255).astype(np.uint8)).save(path)
+    return str(path)
+
+
+def test_predict_lists_each_digits_nearest_training_digits(small_mnist, tmp_path, monkeypatch, capsys):
+    import json
+
+    from digitpad import builtin_checkpoint_path
+    from digitpad.app import main
+    from digitpad.reading.predictor import Predictor
+    from trainer.data import read_split
+    from trainer.ink.images import load_image
+    from trainer.features import layer_features
+
+    monkeypatch.setenv("DIGITPAD_DATA", str(small_mnist))
+    picture = number_picture(tmp_path / "47.png")
+    assert main(["predict", "--json", "--neighbours", "5", picture]) == 0
+    captured = capsys.readouterr()
+    assert "once" in captured.err
+    [result] = json.loads(captured.out)
+    assert result["number"] == "47" and result["neighbours"] == result["digits"][0]["neighbours"]
+    predictor = Predictor.load(builtin_checkpoint_path())
+    reading = predictor.read_picture(load_image(picture))
+    train = read_split(small_mnist, train=True)
+    features = layer_features(predictor.model, train.images).half().float()
+    for digit, entry in zip(reading.digits, result["digits"]):
+        near = entry["neighbours"]
+        assert len(near) == 5 and set(near[0]) == {"index", "label", "distance"}
+        exact = torch.cdist(layer_features(predictor.model, torch.from_numpy(digit.image)[None, None]), features)[0]
+        assert [n["distance"] for n in near] == pytest.approx(exact.sort().values[:5].tolist(), rel=1e-3)
+        assert all(n["label"] == int(train.labels[n["index"]]) for n in near)
+        assert [n["distance"] for n in near] == pytest.approx([float(exact[n["index"]]) for n in near], rel=1e-3)
+    # the second time, from the cache, without a word
+    assert main(["predict", "--json", "--neighbours", "5", picture]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and json.loads(captured.out) == [result]
+
+
+def test_predict_neighbours_needs_json_a_count_and_mnist(tmp_path, monkeypatch, capsys):
+    from digitpad.app import main
+
+    picture = number_picture(tmp_path / "47.png")
+    for arguments, complaint in [(["--neighbours", "5"], "--neighbours goes with --json"),
+                                 (["--json", "--neighbours", "0"], "'0' is not a count of training digits"),
+                                 (["--json", "--neighbours", "many"], "'many' is not a count")]:
+        with pytest.raises(SystemExit) as exit_:
+            main(["predict", *arguments, picture])
+        assert exit_.value.code == 2 and complaint in capsys.readouterr().err
+    monkeypatch.setenv("DIGITPAD_DATA", str(tmp_path / "nowhere"))
+    assert main(["predict", "--json", "--neighbours", "5", picture]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "--neighbours needs MNIST's training digits" in captured.err
+    assert str(tmp_path / "nowhere") in captured.err and "DIGITPAD_DATA" in captured.err

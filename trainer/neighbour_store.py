@@ -80,6 +80,15 @@ def index_path(model: nn.Module, layer: str, source: Path) -> Path:
     return cache_folder() / "neighbours" / f"neighbours-v{STORE_VERSION}-{hashlib.sha256(what.encode()).hexdigest()[:24]}.pt"
 
 
+def is_cached(model: nn.Module, data_dir: str | os.PathLike | None = None, layer: str | None = None) -> bool:
+    """Whether `training_digits` would read the index from the cache (False also when MNIST is missing)."""
+    try:
+        source = images_file(ensure_data(data_dir, download=False))
+        return index_path(model, layer or last_layer(model), source).is_file()
+    except (DataError, OSError):
+        return False
+
+
 def training_digits(model: nn.Module, data_dir: str | os.PathLike | None = None, layer: str | None = None,
                     report: Callable[[Progress], None] | None = None,
                     stop: threading.Event | None = None) -> TrainingDigits:
