@@ -101,13 +101,13 @@ def training_digits(model: nn.Module, data_dir: str | os.PathLike | None = None,
     root = ensure_data(data_dir, download=False)
     source = images_file(root)
     path = index_path(model, layer, source)
-    index = _load(path, layer)
-    if index is None:
-        # One thread: with the cores busy (a training run, the window), two threads of OpenMP took ten times
-        # as long as one, waiting on each other (features of 6,000 digits: 33 s against 2.9 s).
-        with torch_threads(1):
+    # One thread: with the cores busy (a training run, the window), two threads of OpenMP took ten times as long
+    # as one, waiting on each other (features of 6,000 digits: 33 s against 2.9 s).
+    with torch_threads(1):
+        index = _load(path, layer)
+        if index is None:
             index = _make(model, root, layer, report, stop)
-        _save(index, path)
+            _save(index, path)
     index.source = source
     return index
 
@@ -157,6 +157,12 @@ def _prune(folder: Path) -> None:
         old.unlink(missing_ok=True)
 
 
+def _finite(features: torch.Tensor, block: int = 1024) -> bool:
+    """No infinity or NaN, checked in blocks: one check of all 60,000 rows makes a 48 MB temporary, which the
+    allocator then keeps."""
+    return all(bool(torch.isfinite(features[start:start + block]).all()) for start in range(0, len(features), block))
+
+
 def _load(path: Path, layer: str) -> TrainingDigits | None:
     """The index stored at `path`; None when absent, damaged or from another version (then it is made again)."""
     try:
@@ -167,7 +173,7 @@ def _load(path: Path, layer: str) -> TrainingDigits | None:
         good = (stored["version"] == STORE_VERSION and stored["layer"] == layer and features.ndim == 2
                 and features.dtype == torch.float16 and len(labels) == len(features) >= 2
                 and mean.shape == (features.shape[1],) and basis.shape[0] == features.shape[1]
-                and len(per_label) == 10 and bool(torch.isfinite(features).all()))
+                and len(per_label) == 10 and _finite(features))
     except Exception:  # noqa: BLE001 - absent, unreadable, of another shape: made afresh
         return None
     if not good:
