@@ -168,3 +168,14 @@ def test_another_model_gets_its_own_examples(qtbot, monkeypatch, mnist_300, tmp_
     assert source.model is window.predictor.model and source.model is not checkpoint.model
     draw(window, SEVEN)
     assert strip_of(window).tiles[0].neighbour is not None
+
+
+def test_closing_the_window_while_an_index_is_replaced_leaves_no_thread_running(qtbot, monkeypatch, mnist_300):
+    window = open_window(qtbot, monkeypatch, str(mnist_300))
+    source = window.draw_tab.nearest
+    assert source.slot.busy
+    window.use_model(window.predictor.path)  # another model while the first index is made: that job is forgotten
+    window.close()  # joins the forgotten job; its end must not start the next model's index
+    with qtbot.waitSignal(source.slot.finished, timeout=10_000, raising=False):
+        pass
+    assert not source.slot.busy  # before: the next model's index began, its thread outliving the window

@@ -37,6 +37,7 @@ class NearestSource(QObject):
         self.progress = Progress(0, 0)
         self.seconds: float | None = None  # how long the index took to make or read
         self._started = 0.0
+        self._closed = False  # shut down: nothing more starts
         self.slot = WorkerSlot(self)
         self.slot.progress.connect(self._on_progress)
         self.slot.done.connect(self._on_done)
@@ -67,7 +68,9 @@ class NearestSource(QObject):
         return self.index.nearest_to_pictures(self.model, image[None], count)[0]
 
     def shutdown(self) -> None:
-        """Stop making an index and wait for its thread (the window is closing)."""
+        """Stop making an index and wait for its thread (the window is closing). Nothing starts after it: not
+        even the next model's index, which the end of a forgotten job would otherwise start."""
+        self._closed = True
         self.slot.join()
 
     def _restart(self) -> None:
@@ -79,6 +82,8 @@ class NearestSource(QObject):
             self._start()
 
     def _start(self) -> None:
+        if self._closed:
+            return
         if self.model is None:
             self._set(NO_MODEL)
             return
