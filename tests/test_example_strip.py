@@ -71,6 +71,7 @@ def assert_the_exact_nearest(tiles, exact):
 def test_the_strip_shows_the_8_nearest_training_digits_with_labels_and_distances(qtbot, monkeypatch, mnist_300):
     window = open_window(qtbot, monkeypatch, str(mnist_300))
     strip, source = strip_of(window), window.draw_tab.nearest
+    assert not source.slot.busy  # the window opens and paints first; the index comes a moment later
     wait_for(qtbot, source, READY)
     draw(window, SEVEN)
     tiles = strip.findChildren(ExampleTile, "exampleTile")
@@ -173,6 +174,7 @@ def test_another_model_gets_its_own_examples(qtbot, monkeypatch, mnist_300, tmp_
 def test_closing_the_window_while_an_index_is_replaced_leaves_no_thread_running(qtbot, monkeypatch, mnist_300):
     window = open_window(qtbot, monkeypatch, str(mnist_300))
     source = window.draw_tab.nearest
+    draw(window, SEVEN)  # a digit to show: its index starts at once
     assert source.slot.busy
     window.use_model(window.predictor.path)  # another model while the first index is made: that job is forgotten
     window.close()  # joins the forgotten job; its end must not start the next model's index

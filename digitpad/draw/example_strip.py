@@ -138,7 +138,8 @@ class ExampleStrip(QWidget):
 
     def _refresh(self) -> None:
         started, cpu = time.perf_counter(), time.thread_time()
-        self.source.check_again()
+        if self.digit is not None:
+            self.source.wanted()
         if self.source.state != READY:
             self._show_neighbours([])
             return

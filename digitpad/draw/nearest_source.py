@@ -12,7 +12,7 @@ import copy
 import time
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from torch import nn
 
 from trainer.data import DataError, missing_files, raw_folder, resolve_data_dir
@@ -23,6 +23,9 @@ from ..worker import Worker, WorkerSlot
 
 NO_MODEL, MISSING, BUSY, READY, FAILED = "no model", "missing", "busy", "ready", "failed"
 SHOWN = 8
+# The index is read (or made) a moment after the model is set, so that the window opens and paints first; a digit
+# to show starts it at once.
+START_DELAY_MS = 1000
 
 
 class NearestSource(QObject):
@@ -38,6 +41,8 @@ class NearestSource(QObject):
         self.seconds: float | None = None  # how long the index took to make or read
         self._started = 0.0
         self._closed = False  # shut down: nothing more starts
+        self._delay = QTimer(self, singleShot=True, interval=START_DELAY_MS)
+        self._delay.timeout.connect(self._restart_now)
         self.slot = WorkerSlot(self)
         self.slot.progress.connect(self._on_progress)
         self.slot.done.connect(self._on_done)
@@ -56,10 +61,14 @@ class NearestSource(QObject):
             self.data_dir = folder
             self._restart()
 
-    def check_again(self) -> None:
-        """When MNIST was missing: look again (it may have been downloaded since). A few file checks."""
-        if self.state == MISSING and not missing_files(resolve_data_dir(self.data_dir)):
+    def wanted(self) -> None:
+        """A digit is waiting for its examples: start at once what was to start in a moment; and when MNIST was
+        missing, look again (it may have been downloaded since: a few file checks)."""
+        if self._delay.isActive():
+            self._restart_now()
+        elif self.state == MISSING and not missing_files(resolve_data_dir(self.data_dir)):
             self._restart()
+            self._restart_now()
 
     def nearest(self, image: np.ndarray, count: int = SHOWN) -> list[Neighbour] | None:
         """The `count` training digits nearest a 28x28 picture, nearest first; None until the index is ready."""
@@ -71,28 +80,38 @@ class NearestSource(QObject):
         """Stop making an index and wait for its thread (the window is closing). Nothing starts after it: not
         even the next model's index, which the end of a forgotten job would otherwise start."""
         self._closed = True
+        self._delay.stop()
         self.slot.join()
 
     def _restart(self) -> None:
+        """The model or the folder changed: drop the index, say at once what comes, start in a moment."""
         self.index = None  # frees the old model's 127 MB at once
         if self.slot.busy:  # the running job is for another model or folder: its result is dropped
             self.slot.forget()
+        if self._can_start():
             self._set(BUSY)
-        else:
+            self._delay.start()  # (or, while a forgotten job ends, when it has: _on_finished)
+
+    def _restart_now(self) -> None:
+        self._delay.stop()
+        if not self.slot.busy and self._can_start():
             self._start()
 
-    def _start(self) -> None:
-        if self._closed:
-            return
+    def _can_start(self) -> bool:
+        """Whether there is a model and MNIST to make an index of; if not, the state says which is missing."""
         if self.model is None:
             self._set(NO_MODEL)
-            return
+            return False
         root = resolve_data_dir(self.data_dir)
-        missing = missing_files(root)
-        if missing:
+        if missing_files(root):
             self._set(MISSING, f"The nearest examples need MNIST's training digits, which are not in "
                                f"{raw_folder(root)}. Download MNIST in the Train tab (or choose the folder that "
                                f"holds it there), or set DIGITPAD_DATA to the folder that holds MNIST/raw/.")
+            return False
+        return True
+
+    def _start(self) -> None:
+        if self._closed:
             return
         model, folder = copy.deepcopy(self.model), self.data_dir  # a copy: the features are taken with a hook
 
@@ -123,5 +142,6 @@ class NearestSource(QObject):
 
     @Slot()
     def _on_finished(self) -> None:
-        if self.state == BUSY and self.index is None and not self.slot.busy:  # a forgotten job ended: the next
+        # A forgotten job ended: the next one starts, unless it is still to start in a moment.
+        if self.state == BUSY and self.index is None and not self.slot.busy and not self._delay.isActive():
             self._start()
