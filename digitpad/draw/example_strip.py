@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEv
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from trainer.neighbours import Neighbour
-from trainer.verdicts import SURE
+from trainer.verdicts import NOT_A_DIGIT
 
 from ..reading.reader import DigitReading
 from .canvas import PAPER_COLOR
@@ -104,8 +104,12 @@ class ExampleStrip(QWidget):
         self.title = QLabel("<b>Nearest training digits</b>", objectName="exampleTitle")
         self.title.setToolTip("The training digits whose features in the net's last layer (what its answer is "
                               "read from) are closest to those of the digit in view: what the net has seen that "
-                              "it finds most alike. Distances are Euclidean, between those features.")
+                              "it finds most alike. Distances are Euclidean, between those features. Outlined in "
+                              "orange: training digits of another digit than the net's answer (or best guess).")
+        # Neither line widens the pad: the title is cut short in a narrow one, the message wraps.
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.message = QLabel(objectName="exampleMessage")
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         small = QFont(self.font())
@@ -157,7 +161,8 @@ class ExampleStrip(QWidget):
     def _show_neighbours(self, neighbours: list[Neighbour]) -> None:
         self.neighbours = neighbours
         index = self.source.index
-        answer = None if self.digit is None or self.digit.verdict != SURE else self.digit.digit
+        # Outlined: examples of another digit than the net's answer, or its best guess when it is not sure.
+        answer = None if self.digit is None or self.digit.verdict == NOT_A_DIGIT else self.digit.digit
         for i, tile in enumerate(self.tiles):
             neighbour = neighbours[i] if i < len(neighbours) else None
             picture = None if neighbour is None or index is None else index.picture(neighbour.index)
@@ -167,6 +172,9 @@ class ExampleStrip(QWidget):
     def _on_source_changed(self) -> None:
         state, source = self.source.state, self.source
         if state == READY:
+            self.title.setText(f"<b>Nearest training digits</b> <span style='color:#6b7280'>in "
+                               f"{source.index.layer} · <span style='color:{OTHER_LABEL.name()}'>orange</span>: "
+                               f"other digits</span>")
             self._refresh()
             return
         self._show_neighbours([])

@@ -64,14 +64,14 @@ def summary(neighbours: list[Neighbour], typical: Typical, verdict: str, digit: 
                 f"{mix(neighbours)}.")
     reasons = []
     if is_far(neighbours, typical):
-        reasons.append(f"it is far from every training digit: {how_far}")
+        reasons.append("it is far from every training digit")
     if len(labels) > 1:
         reasons.append(f"its {len(neighbours)} nearest are {mix(neighbours)}: the net has seen each drawn like "
                        f"this")
     if not reasons:
         return (f"Not sure, though its {len(neighbours)} nearest are {mix(neighbours)} and near: {how_far}. "
                 f"The doubt is in how the net weighs these features, not in the examples.")
-    return "Not sure: " + "; and ".join(reasons) + "."
+    return f"Not sure: {'; and '.join(reasons)}. {_capital(how_far)}."
 
 
 def _capital(text: str) -> str:
