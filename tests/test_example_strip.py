@@ -136,6 +136,12 @@ def test_a_drawing_that_is_not_a_digit_is_told_how_far_it_is_from_any(qtbot, mon
     message = strip.message.text()
     assert message.startswith("Not a digit") and f"{strip.neighbours[0].distance:.1f} away" in message
     assert f"typically {typical.median:.1f} from their own nearest" in message
+    if strip.neighbours[0].distance > typical.high:
+        assert message.startswith("Not a digit: nothing like it among the training digits")
+    else:  # near some: how sure the net is of those training digits, from their pictures
+        sure = window.predictor.probabilities(np.stack([strip.source.index.picture(n.index)
+                                                        for n in strip.neighbours])).max(1).mean()
+        assert f"unsure of too: its 8 nearest" in message and f"get {sure:.0%} from it on average" in message
 
 
 def test_without_mnist_the_strip_says_where_it_looked_and_how_to_get_it(qtbot, monkeypatch, tmp_path):

@@ -43,3 +43,9 @@ def test_not_a_digit_says_how_far_it_is_from_the_nearest_digit_against_the_typic
                           "2.5× the typical; training digits are typically 20.0 from their own nearest")
     close = summary(near([3, 8] * 4, 25.0), TYPICAL, NOT_A_DIGIT, 3)
     assert close.startswith("Not a digit, though not far from training digits: the nearest (a 3) is 25.0 away")
+
+
+def test_a_not_a_digit_among_training_digits_the_net_doubts_says_so():
+    text = summary(near([4, 0] * 4, 12.0), TYPICAL, NOT_A_DIGIT, 4, confidences=[0.2, 0.3] * 4)
+    assert text.startswith("Not a digit. The net places it among training digits it is unsure of too: its 8 "
+                           "nearest (four 4s and four 0s) get 25% from it on average. The nearest (a 4) is 12.0")

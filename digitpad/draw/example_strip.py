@@ -153,8 +153,9 @@ class ExampleStrip(QWidget):
                                  "their labels and distances.")
             return
         self._show_neighbours(self.source.nearest(self.digit.image) or [])
+        doubt = self.source.confidences(self.neighbours) if self.digit.verdict == NOT_A_DIGIT else None
         self.message.setText(summary(self.neighbours, self.source.index.typical, self.digit.verdict,
-                                     self.digit.digit))
+                                     self.digit.digit, doubt))
         self.update_times.append(time.perf_counter() - started)
         self.update_cpu_times.append(time.thread_time() - cpu)
 

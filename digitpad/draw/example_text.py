@@ -5,6 +5,12 @@ For a sure digit, one line: what the nearest are and how near. For "not sure" an
 examples give: the drawing is far from every training digit (farther than 95 in 100 training digits are from
 their own nearest), or its nearest training digits are of more than one digit, or, when neither, that the
 examples do not explain it.
+
+A "not a digit" is seldom far: the built-in model, trained to be unsure of non-digits, puts them among the odd
+training digits it is unsure of too. Of 86 scribbles it called not a digit, none was farther than 95 in 100
+training digits are from theirs (median 11.7 against 21.5 for MNIST test digits), and their 8 nearest training
+digits got a median 23% from the net, where 99% of training digits get over 90%. So for those the line says how
+sure the net is of the neighbours.
 """
 
 from __future__ import annotations
@@ -46,8 +52,10 @@ def is_far(neighbours: list[Neighbour], typical: Typical) -> bool:
     return bool(neighbours) and neighbours[0].distance > typical.high
 
 
-def summary(neighbours: list[Neighbour], typical: Typical, verdict: str, digit: int) -> str:
-    """The line under the strip, for a digit read as `digit` with `verdict`."""
+def summary(neighbours: list[Neighbour], typical: Typical, verdict: str, digit: int,
+            confidences: list[float] | None = None) -> str:
+    """The line under the strip, for a digit read as `digit` with `verdict`; `confidences`: how sure the net is
+    of each neighbour (its highest probability), when known."""
     if not neighbours:
         return ""
     nearest = neighbours[0]
@@ -60,6 +68,11 @@ def summary(neighbours: list[Neighbour], typical: Typical, verdict: str, digit: 
     if verdict == NOT_A_DIGIT:
         if is_far(neighbours, typical):
             return f"Not a digit: nothing like it among the training digits. {_capital(how_far)}."
+        if confidences:
+            mean = sum(confidences) / len(confidences)
+            return (f"Not a digit. The net places it among training digits it is unsure of too: its "
+                    f"{len(neighbours)} nearest ({mix(neighbours)}) get {mean:.0%} from it on average. "
+                    f"{_capital(how_far)}.")
         return (f"Not a digit, though not far from training digits: {how_far}. Its {len(neighbours)} nearest are "
                 f"{mix(neighbours)}.")
     reasons = []

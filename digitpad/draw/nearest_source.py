@@ -12,10 +12,12 @@ import copy
 import time
 
 import numpy as np
+import torch
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from torch import nn
 
-from trainer.data import DataError, missing_files, raw_folder, resolve_data_dir
+from trainer.data import DataError, missing_files, normalize, raw_folder, resolve_data_dir
+from trainer.inspection import torch_threads
 from trainer.neighbour_store import Progress, TrainingDigits, training_digits
 from trainer.neighbours import Neighbour
 
@@ -75,6 +77,21 @@ class NearestSource(QObject):
         if self.index is None or self.model is None:
             return None
         return self.index.nearest_to_pictures(self.model, image[None], count)[0]
+
+    def confidences(self, neighbours: list[Neighbour]) -> list[float]:
+        """How sure the net is of each of these training digits: its highest probability (one forward pass)."""
+        if self.index is None or self.model is None or not neighbours:
+            return []
+        pictures = [picture for picture in map(self.index.picture, (n.index for n in neighbours))
+                    if picture is not None]
+        if not pictures:
+            return []
+        with torch.inference_mode(), torch_threads(1):
+            was_training = self.model.training
+            self.model.eval()
+            log_probabilities = self.model(normalize(torch.from_numpy(np.stack(pictures))).unsqueeze(1))
+            self.model.train(was_training)
+        return log_probabilities.exp().max(1).values.tolist()
 
     def shutdown(self) -> None:
         """Stop making an index and wait for its thread (the window is closing). Nothing starts after it: not
