@@ -9,7 +9,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog, QLabel, QWidget
 
 from digitpad.draw.example_strip import ExampleStrip, ExampleTile
-from digitpad.draw.nearest_source import MISSING, READY
+from digitpad.draw.nearest_source import FAILED, MISSING, READY
 from digitpad.window import MainWindow
 from trainer.data import read_split
 from trainer.features import layer_features
@@ -187,3 +187,22 @@ def test_closing_the_window_while_an_index_is_replaced_leaves_no_thread_running(
     with qtbot.waitSignal(source.slot.finished, timeout=10_000, raising=False):
         pass
     assert not source.slot.busy  # before: the next model's index began, its thread outliving the window
+
+
+def test_the_train_tabs_data_folder_is_the_one_used_and_a_broken_file_is_said(qtbot, monkeypatch, tmp_path,
+                                                                               mnist_300):
+    broken = write_fake_mnist(tmp_path / "broken", n_train=300, n_test=10)
+    images = broken / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:1000])  # cut short
+    window = open_window(qtbot, monkeypatch, str(tmp_path / "nowhere"))
+    source = window.draw_tab.nearest
+    assert source.state == MISSING
+    window.train_tab.settings.set_data_dir(str(broken))  # the folder chosen in the Train tab
+    draw(window, SEVEN)
+    wait_for(qtbot, source, FAILED)
+    message = strip_of(window).message.text()
+    assert str(images) in message and "not a readable MNIST file" in message
+    assert window.draw_tab.reading.number == "7"  # reading goes on
+    window.train_tab.settings.set_data_dir(str(mnist_300))
+    wait_for(qtbot, source, READY)
+    assert source.index.source == mnist_300 / "MNIST" / "raw" / "train-images-idx3-ubyte"
