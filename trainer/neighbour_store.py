@@ -77,7 +77,8 @@ def index_path(model: nn.Module, layer: str, source: Path) -> Path:
     stat = source.stat()
     what = f"{STORE_VERSION}|{weights_digest(model.state_dict())}|{layer}|{source.resolve()}|{stat.st_size}|" \
            f"{stat.st_mtime_ns}"
-    return cache_folder() / "neighbours" / f"neighbours-v{STORE_VERSION}-{hashlib.sha256(what.encode()).hexdigest()[:24]}.pt"
+    name = hashlib.sha256(what.encode()).hexdigest()[:24]
+    return cache_folder() / "neighbours" / f"neighbours-v{STORE_VERSION}-{name}.pt"
 
 
 def is_cached(model: nn.Module, data_dir: str | os.PathLike | None = None, layer: str | None = None) -> bool:
