@@ -155,7 +155,10 @@ def _prune(folder: Path) -> None:
             return 0.0
     stored = sorted(folder.glob("neighbours-v*.pt"), key=used, reverse=True)
     for old in stored[KEEP:]:
-        old.unlink(missing_ok=True)
+        try:
+            old.unlink(missing_ok=True)
+        except OSError:  # in use by another process (Windows), or not ours to remove: kept, no harm
+            pass
 
 
 def _finite(features: torch.Tensor, block: int = 1024) -> bool:
