@@ -13,7 +13,7 @@ from collections import deque
 
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from trainer.neighbours import Neighbour
@@ -76,8 +76,20 @@ class ExampleTile(QWidget):
         if self.other:
             painter.drawRect(square.adjusted(1, 1, -2, -2))
         painter.setPen(OTHER_LABEL if self.other else self.palette().windowText().color())
-        painter.drawText(QRect(0, square.bottom() + 2, self.width(), TILE_TEXT), Qt.AlignmentFlag.AlignCenter,
-                         self.text())
+        text, font = self._fitted_text()
+        painter.setFont(font)
+        painter.drawText(QRect(0, square.bottom() + 2, self.width(), TILE_TEXT), Qt.AlignmentFlag.AlignCenter, text)
+
+    def _fitted_text(self) -> tuple[str, QFont]:
+        """The label and distance in the largest type that fits the tile (narrow in a small window), closer
+        together when even the smallest does not."""
+        font = QFont(self.font())
+        for text in (self.text(), self.text().replace(" · ", "·")):
+            for pixels in (13, 12, 11, 10, 9):
+                font.setPixelSize(pixels)
+                if QFontMetrics(font).horizontalAdvance(text) <= self.width():
+                    return text, font
+        return text, font
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self.neighbour is not None and \
