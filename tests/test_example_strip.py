@@ -206,3 +206,16 @@ def test_the_train_tabs_data_folder_is_the_one_used_and_a_broken_file_is_said(qt
     window.train_tab.settings.set_data_dir(str(mnist_300))
     wait_for(qtbot, source, READY)
     assert source.index.source == mnist_300 / "MNIST" / "raw" / "train-images-idx3-ubyte"
+
+
+def test_in_a_small_window_each_tile_shows_its_label_and_distance_whole(qtbot, monkeypatch, mnist_300):
+    from PySide6.QtGui import QFontMetrics
+
+    window = open_window(qtbot, monkeypatch, str(mnist_300))
+    window.resize(1024, 640)
+    wait_for(qtbot, window.draw_tab.nearest, READY)
+    draw(window, SEVEN)
+    for tile in strip_of(window).tiles:
+        text, font = tile._fitted_text()
+        assert text.replace("·", " · ").replace("  ", " ") == tile.text()
+        assert QFontMetrics(font).horizontalAdvance(text) <= tile.width() and font.pixelSize() >= 9
