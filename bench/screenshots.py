@@ -1,4 +1,4 @@
-"""README's screenshots of the Draw tab, made offscreen from drawings drawn with mouse events on the real canvas;
+"""README's screenshots of the Draw tab (its nearest examples from MNIST in $DIGITPAD_DATA), made offscreen from drawings drawn with mouse events on the real canvas;
 with --handwriting DATA_DIR also the My handwriting tab after a real fine-tune on the scripted unusual hand
 (trainer/synth/unusual_hand.py, drawn by digitpad/draw/scripted.py: 10 samples a digit drawn on the canvas
 into a temporary personal set).
@@ -78,6 +78,25 @@ def handwriting(window, canvas, path: Path) -> None:
         print(f"removed {result.checkpoint}")
 
 
+def wait_for_examples(window, limit_s: float = 600) -> None:
+    """Until the Draw tab's nearest examples are ready (made or read in their worker), or cannot be."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    source = window.draw_tab.nearest
+    loop = QEventLoop()
+    source.changed.connect(lambda: source.state in ("ready", "missing", "failed") and loop.quit())
+    QTimer.singleShot(int(limit_s * 1000), loop.quit)
+    source.wanted()
+    if source.state not in ("ready", "missing", "failed"):
+        loop.exec()
+    print(f"nearest examples: {source.state} {source.message}")
+
+
+# A 1 with a flag, which the built-in model reads as "7?": its nearest training digits are 1s and 7s.
+ONE_OR_SEVEN = [[(0.42 + 0.13 * i / 20, 0.2) for i in range(21)] + [(0.55 - 0.05 * i / 20, 0.2 + 0.62 * i / 20)
+                                                                   for i in range(1, 21)]]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="docs")
@@ -95,12 +114,14 @@ def main() -> int:
     window.show()
     app.processEvents()
     canvas, tab = window.draw_tab.canvas, window.draw_tab
+    wait_for_examples(window)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     shots = {
         "screenshot-draw.png": random_digit(7, np.random.default_rng(7), size=0.62, centre=(0.5, 0.5), slant=0.15),
         "screenshot-number.png": number([2, 0, 2, 6], np.random.default_rng(26), size=0.3, gap=0.06),
         "screenshot-not-a-digit.png": random_nondigit("cat", np.random.default_rng(3)),
+        "screenshot-examples.png": ONE_OR_SEVEN,
     }
     for name, strokes in shots.items():
         draw(canvas, strokes)

@@ -18,6 +18,10 @@ from trainer.verdicts import NOT_A_DIGIT, SURE, UNSURE
 from . import builtin_checkpoint_path
 
 if TYPE_CHECKING:
+    from trainer.neighbour_store import TrainingDigits
+    from trainer.neighbours import Neighbour
+
+    from .reading.predictor import Predictor
     from .reading.reader import Reading
 
 
@@ -34,7 +38,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true",
                         help="print a JSON list: for each file the number read, each digit with its ten "
                              "probabilities, whether it is sure and its box, or the file's error")
+    parser.add_argument("--neighbours", type=_count, metavar="K",
+                        help="with --json: each digit's K nearest MNIST training digits, as the net sees them (in "
+                             "its last layer of features): their index in the training set (0-based), label and "
+                             "distance. Needs MNIST ($DIGITPAD_DATA, else the per-user folder); the first use for "
+                             "a model takes about 10-30 s, then it is cached")
     return parser
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a count of training digits: give a whole number, 1 or more")
+    return value
 
 
 def plain_line(name: str, reading: Reading) -> str:
@@ -51,13 +70,24 @@ def plain_line(name: str, reading: Reading) -> str:
     return f"{name}: {reading.text}{marks}"
 
 
-def json_entry(name: str, reading: Reading) -> dict:
-    def digit_entry(digit):
-        return {"digit": digit.digit, "probabilities": [round(p, 6) for p in digit.probabilities],
-                "sure": digit.sure, "box": list(digit.box)}
-    first = reading.digits[0]
-    return {"file": name, "digit": first.digit, "probabilities": [round(p, 6) for p in first.probabilities],
-            "number": reading.number, "sure": reading.sure, "digits": [digit_entry(d) for d in reading.digits]}
+def json_entry(name: str, reading: Reading, neighbours: list[list[Neighbour]] | None = None) -> dict:
+    """The file's entry; with `neighbours` (each digit's nearest training digits), a "neighbours" list for each
+    digit, and at the top for the first, as "digit" and "probabilities" are."""
+    def digit_entry(digit, near):
+        entry = {"digit": digit.digit, "probabilities": [round(p, 6) for p in digit.probabilities],
+                 "sure": digit.sure, "box": list(digit.box)}
+        if near is not None:
+            entry["neighbours"] = [{"index": n.index, "label": n.label, "distance": round(n.distance, 4)}
+                                   for n in near]
+        return entry
+    near = neighbours or [None] * len(reading.digits)
+    first = digit_entry(reading.digits[0], near[0])
+    entry = {"file": name, "digit": first["digit"], "probabilities": first["probabilities"],
+             "number": reading.number, "sure": reading.sure,
+             "digits": [digit_entry(d, n) for d, n in zip(reading.digits, near)]}
+    if neighbours is not None:
+        entry["neighbours"] = first["neighbours"]
+    return entry
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,8 +97,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _predict(argv: list[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.neighbours and not args.json:
+        parser.error("--neighbours goes with --json: the neighbours are listed in the JSON")
     # Only now, with the arguments good: these import torch.
+    import numpy as np
     from trainer.checkpoint import CheckpointError
     from trainer.ink.images import ImageError, load_image
 
@@ -79,6 +113,11 @@ def _predict(argv: list[str] | None) -> int:
     except CheckpointError as error:
         print(f"digitpad predict: error: {printable(error)}", file=sys.stderr)
         return 1
+    index = None
+    if args.neighbours:
+        index = _training_digits(predictor)
+        if index is None:
+            return 1
 
     results, failed = [], False
     for name in args.images:
@@ -92,9 +131,28 @@ def _predict(argv: list[str] | None) -> int:
             results.append({"file": name, "error": str(error)})
             continue
         if args.json:
-            results.append(json_entry(name, reading))
+            near = None if index is None else index.nearest_to_pictures(
+                predictor.model, np.stack([digit.image for digit in reading.digits]), args.neighbours)
+            results.append(json_entry(name, reading, near))
         else:
             print(plain_line(printable(name), reading), flush=True)
     if args.json:
         print(jsonsafe.dumps(results, indent=2))
     return 1 if failed else 0
+
+
+def _training_digits(predictor: Predictor) -> TrainingDigits | None:
+    """The nearest-examples index of the model (made once, saying so, then cached); None when MNIST is missing,
+    after saying where it was looked for."""
+    from trainer.data import DataError
+    from trainer.neighbour_store import is_cached, training_digits
+
+    try:
+        if not is_cached(predictor.model):
+            print("digitpad predict: finding how this model sees MNIST's training digits, once (it is cached for "
+                  "next time)...", file=sys.stderr, flush=True)
+        return training_digits(predictor.model)
+    except DataError as error:
+        print(f"digitpad predict: error: --neighbours needs MNIST's training digits: {error} Or set "
+              f"DIGITPAD_DATA to the folder that holds MNIST/raw/.", file=sys.stderr)
+        return None

@@ -79,6 +79,9 @@ class MainWindow(QMainWindow):
         self.train_tab = TrainTab(self)
         # "Use in Draw tab" (and the tab's own reset button) hand over a checkpoint path, like Open model...
         self.train_tab.modelReady.connect(self.use_model)
+        # The Draw tab's nearest examples are MNIST's training digits, from the same data folder.
+        self.draw_tab.set_data_dir(self.train_tab.settings.data_dir())
+        self.train_tab.settings.dataDirChanged.connect(self.draw_tab.set_data_dir)
         return self.train_tab
 
     def _build_evaluate_tab(self) -> QWidget:
@@ -117,6 +120,7 @@ class MainWindow(QMainWindow):
         # A run in progress is stopped and its thread joined before the window goes; its last epoch is kept.
         self.train_tab.shutdown()
         self.evaluate_tab.shutdown()
+        self.draw_tab.shutdown()
         self.export_job.join()  # the export never stops half way (a file half written would be a temporary one)
         self.handwriting_tab.shutdown()
         self.collector.shutdown()

@@ -30,6 +30,8 @@ from ..inside.view import InsideView
 from ..reading.predictor import Predictor
 from ..reading.reader import DigitReading, Reading
 from .canvas import DEFAULT_PEN_WIDTH, DrawingCanvas
+from .example_strip import ExampleStrip
+from .nearest_source import NearestSource
 from .reading_panel import ReadingPanel
 
 LIVE_INTERVAL_MS = 40
@@ -103,9 +105,13 @@ class DrawTab(QWidget):
         controls.addStretch(1)
         controls.addWidget(undo)
         controls.addWidget(clear)
+        # The training digits nearest the digit in view, as the net sees them (their index made in a worker).
+        self.nearest = NearestSource(self)
+        self.examples = ExampleStrip(self.nearest, self)
         left = QVBoxLayout()
         left.addWidget(self.canvas, 1)
         left.addLayout(controls)
+        left.addWidget(self.examples)
         return left
 
     def _build_reading_panel(self) -> QWidget:
@@ -158,7 +164,17 @@ class DrawTab(QWidget):
         """Read with this model from now on, starting with what is on the canvas."""
         self.predictor = predictor
         self.inside.set_model(predictor.model)
+        self.nearest.set_model(predictor.model)
         self.predict_now()
+
+    def set_data_dir(self, folder: str | None) -> None:
+        """The folder that holds MNIST, whose training digits the nearest examples are ('' or None: the
+        default)."""
+        self.nearest.set_data_dir(folder)
+
+    def shutdown(self) -> None:
+        """Stop the nearest examples' work and wait for its thread (the window is closing)."""
+        self.nearest.shutdown()
 
     def show_picture(self, grey: np.ndarray) -> None:
         """Show an opened image on the canvas and read it, as if it had been drawn."""
@@ -243,6 +259,7 @@ class DrawTab(QWidget):
         self.shown_index = index
         self.shown = None if self.reading is None or index is None else self.reading.digits[index]
         self.inside.show_input(None if self.shown is None else self.shown.image)
+        self.examples.show_digit(self.shown)
 
 
 class _PadSplitter(QSplitter):
