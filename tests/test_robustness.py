@@ -15,7 +15,7 @@ from trainer.damage import DAMAGES
 from trainer.data import load_test_split
 from trainer.evaluation import Stopped, evaluate, log_probabilities
 from trainer.robustness import robustness_curves, steps
-from trainer.verdicts import NOT_A_DIGIT, SURE, verdict, verdicts
+from trainer.verdicts import DEFAULT_THRESHOLD, NOT_A_DIGIT, SURE, model_threshold, verdict, verdicts
 
 from .commands import run_trainer
 
@@ -96,6 +96,11 @@ def test_the_batch_verdicts_are_the_verdict_of_each_row():
     batch = verdicts(probabilities, 0.9)
     assert batch.tolist() == [verdict(p, 0.9) for p in probabilities]
     assert {SURE, NOT_A_DIGIT} <= set(batch.tolist())
+
+
+def test_each_model_is_judged_at_the_threshold_its_checkpoint_holds():
+    assert model_threshold({"reject": {"threshold": 0.93}}) == 0.93
+    assert model_threshold({}) == model_threshold({"reject": "odd"}) == DEFAULT_THRESHOLD  # older checkpoints
 
 
 @pytest.fixture
@@ -180,7 +185,7 @@ def test_trainer_eval_robustness_json(fake_test, fake_mnist):
                    for key in ("accuracy", "not_sure", "not_a_digit"))
     text = run_trainer("eval", str(builtin_checkpoint_path()), "--robustness", "--data-dir", data, "--no-download")
     assert text.returncode == 0, text.stderr
-    assert "Rotation: turned by (degrees)" in text.stdout and "not sure" in text.stdout and "90°" in text.stdout
+    assert "Rotation: turned (degrees)" in text.stdout and "not sure" in text.stdout and "90°" in text.stdout
 
 
 @pytest.mark.slow

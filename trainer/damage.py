@@ -23,7 +23,7 @@ SIDE = 28
 class Damage:
     key: str                # "noise": the JSON name
     title: str              # "Noise": what the chart is called
-    axis: str               # what the level measures, for the chart's axis
+    axis: str               # what the level measures, for the chart's axis: short, for a chart a quarter wide
     levels: tuple[float, ...]
     apply: Callable[[torch.Tensor, float, torch.Generator], torch.Tensor]
     unit: str = ""          # written after a level: "°", " px"
@@ -112,15 +112,15 @@ def _low_resolution(images: torch.Tensor, pixels: float, _generator: torch.Gener
 
 
 DAMAGES: tuple[Damage, ...] = (
-    Damage("noise", "Noise", "noise (standard deviation)", (0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6), _noise),
-    Damage("rotation", "Rotation", "turned by (degrees)", (0, 15, 30, 45, 60, 75, 90), _rotation, "°"),
-    Damage("shift", "Shift", "moved by (pixels)", (0, 1, 2, 3, 4, 5, 6), _shift, " px"),
-    Damage("thicker", "Thicker strokes", "strokes grown by (pixels a side)", (0, 0.5, 1, 1.5, 2, 2.5, 3),
+    Damage("noise", "Noise", "noise (std)", (0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6), _noise),
+    Damage("rotation", "Rotation", "turned (degrees)", (0, 15, 30, 45, 60, 75, 90), _rotation, "°"),
+    Damage("shift", "Shift", "moved (pixels)", (0, 1, 2, 3, 4, 5, 6), _shift, " px"),
+    Damage("thicker", "Thicker strokes", "grown (px a side)", (0, 0.5, 1, 1.5, 2, 2.5, 3),
            _thicker, " px"),
-    Damage("thinner", "Thinner strokes", "strokes shrunk by (pixels a side)", (0, 0.25, 0.5, 0.75, 1, 1.25, 1.5),
+    Damage("thinner", "Thinner strokes", "shrunk (px a side)", (0, 0.25, 0.5, 0.75, 1, 1.25, 1.5),
            _thinner, " px"),
-    Damage("blur", "Blur", "blurred by (sigma, pixels)", (0, 0.5, 1, 1.5, 2, 2.5, 3), _blur, " px"),
-    Damage("resolution", "Low resolution", "resolution (pixels across)", (28, 20, 16, 12, 10, 8, 6),
+    Damage("blur", "Blur", "blur sigma (pixels)", (0, 0.5, 1, 1.5, 2, 2.5, 3), _blur, " px"),
+    Damage("resolution", "Low resolution", "pixels across", (28, 20, 16, 12, 10, 8, 6),
            _low_resolution, " px", reverse=True),
 )
 DAMAGE_KEYS = tuple(damage.key for damage in DAMAGES)

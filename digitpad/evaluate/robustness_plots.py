@@ -82,7 +82,7 @@ class KindChart(QWidget):
         self.chart.setBackgroundRoundness(0)
         self.view = QChartView(self.chart, objectName=f"robustness-{damage.key}")
         self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.view.setMinimumSize(220, 170)
+        self.view.setMinimumSize(200, 120)  # the window must still fit 1024 x 640 (tests/test_window.py)
         self.strip = ExampleStrip(self.view, damage, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -101,7 +101,8 @@ class KindChart(QWidget):
         self.x_axis.setTickInterval(abs(damage.levels[1] - damage.levels[0]) * (1 if damage.reverse else 2))
         self.x_axis.setReverse(damage.reverse)
         self.y_axis.setRange(0, 100)
-        self.y_axis.setTickCount(6)
+        self.y_axis.setTickCount(3)  # 0, 50, 100%: labels that fit a chart 120 pixels high, with minor lines between
+        self.y_axis.setMinorTickCount(1)
         self.y_axis.setLabelFormat("%d%%")
         self.chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
         self.chart.addAxis(self.y_axis, Qt.AlignmentFlag.AlignLeft)
