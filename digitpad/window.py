@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
         # Only now, with nothing left to fail, does the new model answer, and the bar name it.
         self.predictor = predictor
         self.draw_tab.set_predictor(predictor)
-        self.evaluate_tab.set_model(predictor.model, predictor.description())
+        self.evaluate_tab.set_model(predictor.model, predictor.description(), predictor.threshold)
         self.handwriting_tab.set_predictor(predictor)
         # Going back to the built-in model is offered only when another model answers.
         self.reset_model_action.setEnabled(not predictor.is_builtin)

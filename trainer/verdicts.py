@@ -16,7 +16,17 @@ DIGIT_MASS = 0.75
 
 
 def verdict(probabilities: np.ndarray, threshold: float) -> str:
-    top_two = np.sort(probabilities)[-2:]
-    if top_two[1] >= threshold:
-        return SURE
-    return UNSURE if top_two.sum() >= DIGIT_MASS else NOT_A_DIGIT
+    return str(verdicts(np.asarray(probabilities)[None], threshold)[0])
+
+
+def verdicts(probabilities: np.ndarray, threshold: float) -> np.ndarray:
+    """The verdict of each row of N x 10 probabilities at once (the robustness curves judge 10,000 a step)."""
+    top_two = np.sort(probabilities, axis=1)[:, -2:]
+    unsure = np.where(top_two.sum(axis=1) >= DIGIT_MASS, UNSURE, NOT_A_DIGIT)
+    return np.where(top_two[:, 1] >= threshold, SURE, unsure)
+
+
+def model_threshold(meta: dict) -> float:
+    """The "not sure" threshold a checkpoint's metadata holds (trainer.reject), or the default for older ones."""
+    reject = meta.get("reject") if isinstance(meta.get("reject"), dict) else {}
+    return float(reject.get("threshold", DEFAULT_THRESHOLD))

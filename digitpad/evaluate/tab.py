@@ -5,6 +5,8 @@ folder the Train tab uses, then shows the accuracy, the confusion matrix (click 
 mistakes from the most confident down, and per-digit precision and recall. Clicking a digit signals
 `digitChosen(image)` (28 x 28 floats in [0, 1]) for the window to open it in the Draw tab.
 
+A second page holds the robustness curves (robustness.py), which run on their own.
+
 The tab builds its parts and wires them; they know nothing of each other. Any other labelled set (a personal
 handwriting set) goes through the same worker and views with `evaluate_set(images, labels, name)`, or with
 `evaluate_loaded(load, name)` when reading the set takes time and belongs in the worker's thread too.
@@ -25,16 +27,19 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from trainer.data import LabelledImages, as_split, missing_files, raw_folder, resolve_data_dir
+from trainer.verdicts import DEFAULT_THRESHOLD
 
 from ..worker import Worker, WorkerSlot
 from .confusion import ConfusionMatrixView
 from .gallery import DigitGallery
 from .per_class import PerClassTable
+from .robustness import RobustnessChart
 from .worker import EvaluationReport, evaluation_worker
 
 CELL_HINT = "Click a cell of the matrix to see exactly those digits here."
@@ -86,6 +91,7 @@ class EvaluateTab(QWidget):
         self.cell_gallery = DigitGallery("cellGallery", self)
         self.mistakes_title = QLabel("Mistakes, the most confident first", objectName="mistakesTitle")
         self.mistakes = DigitGallery("mistakes", self)
+        self.robustness = RobustnessChart(self)  # a page of its own, with its own Measure and Stop
 
         self._lay_out()
 
@@ -130,12 +136,17 @@ class EvaluateTab(QWidget):
         layout.addWidget(self.model_label)
         layout.addWidget(self.message)
         layout.addLayout(result)
-        layout.addWidget(splitter, 1)
+        views = QTabWidget(objectName="evaluateViews")
+        views.addTab(splitter, "Confusion and mistakes")
+        views.addTab(self.robustness, "Robustness")
+        layout.addWidget(views, 1)
 
     # ----- inputs -------------------------------------------------------------------------------------------
-    def set_model(self, model: torch.nn.Module, description: str = "") -> None:
-        """Evaluate this model from now on; results shown for another model are cleared."""
+    def set_model(self, model: torch.nn.Module, description: str = "", threshold: float = DEFAULT_THRESHOLD) -> None:
+        """Evaluate this model (whose "not sure" threshold is `threshold`) from now on; results shown for another
+        model are cleared."""
         self.model = model
+        self.robustness.set_model(model, description, threshold)
         self.model_label.setText(f"Model: {description}" if description else "")
         self._forget_worker()
         self._clear("Press Evaluate to see how this model reads the MNIST test set.")
@@ -145,6 +156,7 @@ class EvaluateTab(QWidget):
         """The folder that holds MNIST, as the Train tab's setting says ('' or None: $DIGITPAD_DATA, else the
         per-user cache folder)."""
         self.data_dir = folder or None
+        self.robustness.set_data_dir(self.data_dir)
         self._check_data()
 
     # ----- running ------------------------------------------------------------------------------------------
@@ -190,6 +202,7 @@ class EvaluateTab(QWidget):
     def shutdown(self) -> None:
         """Stop an evaluation in progress and wait for its thread (a fraction of a second) before the window goes."""
         self.job.join()
+        self.robustness.shutdown()
 
     def _forget_worker(self) -> None:
         """A result still to come is about the previous model: it is stopped, and dropped if it still comes."""

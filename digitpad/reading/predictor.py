@@ -17,7 +17,7 @@ from trainer.ink.render import Stroke
 from trainer.inspection import torch_threads
 from trainer.metadata import describe_accuracy
 from trainer.model import count_parameters
-from trainer.verdicts import DEFAULT_THRESHOLD
+from trainer.verdicts import model_threshold
 
 from .. import builtin_checkpoint_path
 from .reader import NumberReader, Reading
@@ -32,8 +32,7 @@ class Predictor:
         self.meta = meta
         self.path = path
         self.notes = notes or []
-        reject = meta.get("reject") if isinstance(meta.get("reject"), dict) else {}
-        self.threshold = float(reject.get("threshold", DEFAULT_THRESHOLD))
+        self.threshold = model_threshold(meta)
         self.reader = NumberReader(self.probabilities, self.threshold)
 
     @classmethod

@@ -1,5 +1,6 @@
 """`trainer eval`: accuracy, loss, per-digit recall and precision, and the confusion matrix of a checkpoint, on
-the MNIST test set or, with --personal, on a personal set of handwriting (whose misread samples are listed)."""
+the MNIST test set or, with --personal, on a personal set of handwriting (whose misread samples are listed); with
+--robustness, how its reading holds up as the test digits are damaged (cli/robustness.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ..model import count_parameters
 from ..personal_set import PersonalSetError, folder_problem, readiness_problem, resolve_personal_dir
 from ..safe_names import printable
 from .options import add_data_options
+from .robustness import run_robustness
 
 
 def add_parser(commands) -> None:
@@ -25,6 +27,9 @@ def add_parser(commands) -> None:
     add_data_options(parser)
     parser.add_argument("--personal", metavar="DIR",
                         help="evaluate on this personal set (a folder holding 0/ to 9/) instead of MNIST")
+    parser.add_argument("--robustness", action="store_true",
+                        help="accuracy and the share flagged \"not sure\" as the test digits are damaged step by "
+                             "step: noise, rotation, shift, thicker and thinner strokes, blur, low resolution")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.set_defaults(run=run)
 
@@ -51,6 +56,8 @@ def _load_set(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     checkpoint = load_checkpoint(args.checkpoint)
+    if args.robustness:
+        return run_robustness(args, checkpoint)
     split, name, extra, personal = _load_set(args)
     result = evaluate(checkpoint.model, split)
     confusion = result.confusion_matrix().tolist()
