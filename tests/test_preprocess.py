@@ -265,6 +265,10 @@ def test_scanner_specks_above_and_below_a_digit_do_not_join_it():
     alone = np.zeros((50, 50), np.float32)
     alone[20, 20] = 1  # a speck alone on the page is still read
     assert len(find_digits(alone)) == 1
+    question = np.zeros((280, 280), np.float32)
+    question[40:170, 130:142] = 1  # a question mark's stroke, 12 pixels wide, and its dot, as wide as the pen
+    question[200:212, 130:142] = 1
+    assert [d.box for d in find_digits(question)] == [(130, 40, 12, 172)]  # the dot stays: "?" is not a 1
 
 
 def test_mnists_held_out_digits_read_as_pictures_read_as_the_net_reads_them(mnist):

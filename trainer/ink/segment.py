@@ -3,9 +3,9 @@
 1. Connected components of the ink (8-connected): each stroke, or strokes that cross, is one component.
 2. Components that overlap horizontally are one digit: a 5's cap, a 7's bar or a 4's second stroke, drawn
    apart from the rest, stay with their digit, as in a number written left to right digits never stack.
-3. Specks much smaller than the tallest stroke (a slip of the pen, paper dust, a scanner's noise) are dropped, and
-   so are groups much smaller than the tallest; alone, a speck is kept and read, so that a stray dot on an empty
-   page is answered, not ignored.
+3. A scanner's specks (narrower than half the strokes are wide) are dropped before anything is grouped, then
+   groups much smaller than the digits around them (a slip of the pen, paper dust); alone, a speck is kept and
+   read, so that a stray dot on an empty page is answered, not ignored.
 4. Fragments, bigger than specks but short and thin beside the digits (a 5's cap written off to the right, the
    faint edge of a stroke broken off by a scan), join the digit they nearly touch.
 5. A group much wider than it is high may be digits that touch: `cut_candidates` proposes vertical cuts at the
@@ -82,10 +82,10 @@ def find_digits(ink: np.ndarray) -> list[Segment]:
         return []
     slices = ndimage.find_objects(labels)
     spans = [(s[1].start, s[1].stop, s[0].start, s[0].stop) for s in slices]  # x0, x1, y0, y1
-    # Specks go before digits are grouped, or one above or below a digit (a scanner's speck, paper dust) would
-    # share its columns, join it and stretch its box (salt-and-pepper scans read 15% right so).
-    tallest = max(y1 - y0 for _, _, y0, y1 in spans)
-    specks = [i for i, (x0, x1, y0, y1) in enumerate(spans) if max(x1 - x0, y1 - y0) < SPECK * tallest]
+    # A scanner's specks go before digits are grouped, or one above or below a digit would share its columns, join
+    # it and stretch its box (salt-and-pepper scans read 15% right so). Only specks narrower than half the strokes
+    # are wide: a dot the pen made (a question mark's) is as wide as its pen, and kept.
+    specks = _scanner_specks(labels, spans)
     if specks and len(specks) < count:
         labels[np.isin(labels, [i + 1 for i in specks])] = 0
         labels, count = ndimage.label(labels > 0, structure=np.ones((3, 3), bool))
@@ -126,6 +126,20 @@ def find_digits(ink: np.ndarray) -> list[Segment]:
     tallest = max(segment.height for segment in segments)
     kept = [s for s in segments if max(s.height, s.width) >= SPECK * tallest] or segments
     return sorted(_join_fragments(kept, tallest), key=lambda s: s.left + s.width / 2)
+
+
+def _scanner_specks(labels: np.ndarray, spans: list[tuple[int, int, int, int]]) -> list[int]:
+    """The components (0-based) smaller, both ways, than half the width of the strokes of the largest one and than
+    SPECK of the tallest: single pixels of noise, not marks a pen made."""
+    sizes = [max(x1 - x0, y1 - y0) for x0, x1, y0, y1 in spans]
+    tallest = max(y1 - y0 for _, _, y0, y1 in spans)
+    largest = int(np.argmax([(x1 - x0) * (y1 - y0) for x0, x1, y0, y1 in spans]))
+    x0, x1, y0, y1 = spans[largest]
+    own = labels[y0:y1, x0:x1] == largest + 1
+    distance = ndimage.distance_transform_edt(np.pad(own, 1))[1:-1, 1:-1]
+    ridge = own & (distance >= ndimage.maximum_filter(distance, size=3))
+    width = 2 * float(np.median(distance[ridge])) - 1  # a ridge distance of d: a stroke 2d - 1 pixels wide
+    return [i for i, size in enumerate(sizes) if size < min(width / 2, SPECK * tallest)]
 
 
 def _join_fragments(segments: list[Segment], tallest: int) -> list[Segment]:
