@@ -12,16 +12,21 @@ Two maps, as the Evaluate tab's points map shows them:
   fitted digits in that same space. The view says so.
 
 scikit-learn is imported inside the functions that use it, so that `import trainer` stays fast. t-SNE runs in a
-child process (spawned, so that no thread state of the app is forked): scikit-learn's fit cannot be stopped, and
-a stopped map (a new model, the window closing) must end at once, not half a minute later.
+child process: scikit-learn's fit cannot be stopped, and a stopped map (a new model, the window closing) must end
+at once, not half a minute later.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -98,9 +103,10 @@ def fit_space(model: nn.Module, images: torch.Tensor, layer: str, stop: threadin
     sample = np.arange(count) if fit_count == count else np.sort(
         np.random.default_rng(seed).choice(count, fit_count, replace=False))
     features = layer_features(model, images[torch.from_numpy(sample)], layer, stop=stop).numpy()
-    pca = PCA(n_components=min(PCA_DIMENSIONS, *features.shape), random_state=seed).fit(features)
+    with np.errstate(invalid="ignore", divide="ignore"):  # identical pictures have no variance: 0/0, said as 0
+        pca = PCA(n_components=min(PCA_DIMENSIONS, *features.shape), random_state=seed).fit(features)
     space = LayerSpace(layer, dims, pca.mean_.astype(np.float32), pca.components_.astype(np.float32),
-                       pca.explained_variance_ratio_.astype(np.float32), np.empty(0), fit_count, 0.0)
+                       np.nan_to_num(pca.explained_variance_ratio_).astype(np.float32), np.empty(0), fit_count, 0.0)
     if fit_count == count:
         space.coords = space.reduce(features)
     else:
@@ -133,13 +139,13 @@ def place(coords: np.ndarray, fitted_coords: np.ndarray, fitted_positions: np.nd
     return placed
 
 
-def fit_tsne(space: LayerSpace, stop: threading.Event | None = None, sample_size: int = TSNE_SAMPLE,
+def fit_tsne(space: LayerSpace, stop: threading.Event | None = None, sample_size: int | None = None,
              seed: int = 0) -> TsneMap:
-    """t-SNE of the space's PCA coordinates: of all digits when there are at most `sample_size`, else of a
-    seeded sample of that many, the others placed by the out-of-sample step. Raises Stopped, ending the fit at
+    """t-SNE of the space's PCA coordinates: of all digits when there are at most `sample_size` (TSNE_SAMPLE when
+    None), else of a seeded sample of that many, the others placed by the out-of-sample step. Raises Stopped, ending the fit at
     once, when `stop` is set; ValueError for a set too small for t-SNE (under 4 digits)."""
     started = time.perf_counter()
-    count = len(space.coords)
+    count, sample_size = len(space.coords), sample_size or TSNE_SAMPLE
     if count < 4:
         raise ValueError(f"t-SNE needs at least 4 digits; this set has {count}")
     fitted = np.zeros(count, bool)
@@ -163,34 +169,41 @@ def tsne_positions(coords: np.ndarray, seed: int) -> np.ndarray:
     return tsne.fit_transform(coords).astype(np.float32)
 
 
-def _child(connection, function, arguments) -> None:  # the child process
-    try:
-        connection.send((True, function(*arguments)))
-    except Exception as error:  # noqa: BLE001 - said by the parent, which raises it there
-        connection.send((False, f"{type(error).__name__}: {error}"))
-    connection.close()
+CHILD = ("import pickle, sys\n"
+         "function, arguments = pickle.load(open(sys.argv[1], 'rb'))\n"
+         "result = function(*arguments)\n"
+         "pickle.dump(result, open(sys.argv[2], 'wb'))\n")
 
 
 def run_stoppable(function, arguments: tuple, stop: threading.Event | None = None):
-    """`function(*arguments)` in a spawned child process; its result, or Stopped (the child ended at once) when
-    `stop` is set first. `function` must be importable by name (a module-level function)."""
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, function, arguments), daemon=True)
-    process.start()
-    sender.close()
-    try:
-        while not receiver.poll(POLL_SECONDS):
-            if stop is not None and stop.is_set():
-                raise Stopped
-            if not process.is_alive() and not receiver.poll():
-                raise RuntimeError(f"the t-SNE process ended without a result (exit code {process.exitcode})")
-        succeeded, result = receiver.recv()
-    finally:
-        if process.is_alive():
-            process.terminate()
-        process.join()
-        receiver.close()
-    if not succeeded:
-        raise RuntimeError(result)
-    return result
+    """`function(*arguments)` in a child Python process; its result, or Stopped (the child ended at once) when
+    `stop` is set first. `function` must be importable by name (a module-level function).
+
+    A plain subprocess rather than multiprocessing's spawn, which runs the parent's main script again in the
+    child: a script without a `__main__` guard (a benchmark, a notebook's kernel) would start itself over."""
+    with tempfile.TemporaryDirectory(prefix="digitpad-child-") as folder:
+        given, result = Path(folder) / "given.pickle", Path(folder) / "result.pickle"
+        with open(given, "wb") as file:
+            pickle.dump((function, arguments), file)
+        # The child finds this very trainer package, also when the parent found it by a path of its own.
+        environment = dict(os.environ)
+        environment["PYTHONPATH"] = os.pathsep.join(
+            [str(Path(__file__).resolve().parents[1])] + [p for p in [environment.get("PYTHONPATH")] if p])
+        with open(Path(folder) / "errors.txt", "w+b") as errors:
+            process = subprocess.Popen([sys.executable, "-c", CHILD, str(given), str(result)], env=environment,
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors)
+            try:
+                while process.poll() is None:
+                    if stop is not None and stop.is_set():
+                        raise Stopped
+                    time.sleep(POLL_SECONDS)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                process.wait()
+            if process.returncode != 0 or not result.exists():
+                errors.seek(0)
+                said = errors.read().decode(errors="replace").strip().splitlines()
+                raise RuntimeError(said[-1] if said else f"the child process ended with code {process.returncode}")
+        with open(result, "rb") as file:
+            return pickle.load(file)
