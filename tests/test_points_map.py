@@ -8,7 +8,7 @@ import pytest
 import torch
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QRadioButton, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QPushButton, QRadioButton, QWidget
 
 from digitpad.draw.scripted import draw
 from digitpad.evaluate.map_plot import HOVER_PIXELS
@@ -159,3 +159,24 @@ def test_closing_the_window_during_a_t_sne_ends_it_at_once(window, qtbot, small_
     closing = time.perf_counter()
     assert window.close()
     assert worker.isFinished() and time.perf_counter() - closing < 5
+
+
+def test_in_its_own_window_the_map_follows_the_pen_beside_the_pad(window, qtbot, small_set):
+    images, labels = small_set
+    tab = window.evaluate_tab
+    window.tabs.setCurrentWidget(tab)
+    points = evaluate_and_map(tab, qtbot, images, labels)
+    qtbot.mouseClick(points.findChild(QPushButton, "mapFloat"), Qt.MouseButton.LeftButton)
+    frame = points.own_window.frame
+    assert frame is not None and frame.isVisible() and points.plot.window() is frame
+    assert tab.findChild(QLabel, "mapElsewhere").isVisible()
+    window.tabs.setCurrentWidget(window.draw_tab)  # the Evaluate tab hidden, the map still on screen
+    qtbot.waitExposed(frame)
+    before = len(points.live_seconds)
+    draw(window.draw_tab.canvas, [[(0.3, 0.3), (0.7, 0.3), (0.45, 0.8)]])  # a 7
+    assert len(points.live_seconds) > before and points.plot.live is not None
+    frame.close()  # back in the tab
+    assert points.own_window.frame is None and points.plot.window() is window
+    assert tab.findChild(QLabel, "mapElsewhere").isHidden()
+    qtbot.mouseClick(points.findChild(QPushButton, "mapFloat"), Qt.MouseButton.LeftButton)
+    assert window.close() and points.own_window.frame is None  # closing the app takes the map's window too

@@ -19,8 +19,17 @@ from collections import deque
 
 import numpy as np
 import torch
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QRadioButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Signal, Slot
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from trainer.features import INPUT, feature_layers, last_layer, layer_features
 from trainer.projection import NEIGHBOURS, PCA_DIMENSIONS, LayerSpace, TsneMap
@@ -28,6 +37,7 @@ from trainer.projection import NEIGHBOURS, PCA_DIMENSIONS, LayerSpace, TsneMap
 from ..worker import WorkerSlot
 from .map_plot import MapPlot
 from .map_worker import space_worker, tsne_worker
+from .own_window import OwnWindow
 
 PCA, TSNE = "pca", "tsne"
 
@@ -111,16 +121,30 @@ class PointsMap(QWidget):
         self.clear("The map of the digits comes with an evaluation.")
 
     def _lay_out(self) -> None:
+        self.float_button = QPushButton("Own window", objectName="mapFloat")
+        self.float_button.setToolTip("Show the map in a window of its own, beside the pad, to watch your drawing's "
+                                     "point move as you draw")
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Map of"))
         controls.addWidget(self.layer_box, 1)
         controls.addWidget(self.pca_button)
         controls.addWidget(self.tsne_button)
+        controls.addWidget(self.float_button)
+        self.body = QWidget(self)  # what goes to a window of its own
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addLayout(controls)
+        body.addWidget(self.plot, 1)
+        body.addWidget(self.note)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(controls)
-        layout.addWidget(self.plot, 1)
-        layout.addWidget(self.note)
+        layout.addWidget(self.body, 1)
+        self.own_window = OwnWindow(self.body, self)
+        self.float_button.clicked.connect(lambda: self.own_window.close() if self.own_window.is_open
+                                          else self.own_window.open())
+        self.own_window.toggled.connect(lambda out: self.float_button.setText("Back to the tab" if out
+                                                                              else "Own window"))
+        self.plot.installEventFilter(self)  # the live point is projected when the plot shows, wherever it is
 
     # ----- inputs -------------------------------------------------------------------------------------------
     def set_set(self, model: torch.nn.Module, images: torch.Tensor, labels: np.ndarray, predictions: np.ndarray,
@@ -157,10 +181,15 @@ class PointsMap(QWidget):
             return
         self._drawing = image
         self._live_stale = True
-        if self.isVisible():
+        if self.plot.isVisible():
             self._update_live()
 
+    def float_out(self) -> None:
+        """The map in a window of its own (its button does the same)."""
+        self.own_window.open()
+
     def shutdown(self) -> None:
+        self.own_window.close()
         self.job.join()
 
     def positions(self) -> np.ndarray | None:
@@ -239,7 +268,7 @@ class PointsMap(QWidget):
                                else "t-SNE is being fitted in the background (about half a minute).")
             self.note.setText(text)
         self._live_stale = True
-        if self.isVisible():
+        if self.plot.isVisible():
             self._update_live()
 
     def _say_fitting(self, text: str) -> None:
@@ -247,10 +276,10 @@ class PointsMap(QWidget):
             self.plot.set_positions(None, text)
             self._shown = None
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._live_stale:
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.plot and event.type() == QEvent.Type.Show and self._live_stale:
             self._update_live()
+        return False
 
     def _update_live(self) -> None:
         started = time.perf_counter()
