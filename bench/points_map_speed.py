@@ -54,7 +54,7 @@ def strokes_of_digits():
 
 def draw_in_event_loop(app, canvas, digits) -> None:
     """Each digit's strokes sent point by point from a QTimer, as a pen would, the event loop running."""
-    from PySide6.QtCore import QEvent, QTimer, Qt
+    from PySide6.QtCore import QEvent, Qt, QTimer
 
     from digitpad.draw.scripted import _send
 
@@ -97,7 +97,6 @@ def main() -> int:
 
     import gc
 
-    import numpy as np
     from PySide6.QtWidgets import QApplication
 
     from digitpad import builtin_checkpoint_path
@@ -161,7 +160,7 @@ def main() -> int:
         for layer in [points.layer_box.itemData(i) for i in range(points.layer_box.count())]:
             points.layer_box.setCurrentIndex(points.layer_box.findData(layer))
             points.layer_box.activated.emit(points.layer_box.currentIndex())
-            run_until(app, lambda: layer in points.spaces or layer in points.failed, 900)
+            run_until(app, lambda layer=layer: layer in points.spaces or layer in points.failed, 900)
             space = points.spaces[layer]
             print(f"PCA of {layer}: {space.dims:,} numbers per digit, fitted on {space.fitted_on:,}, "
                   f"{space.seconds:.1f} s; first two components {space.variance[:2].sum():.0%} of the variance")
