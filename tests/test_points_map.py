@@ -74,9 +74,9 @@ def test_every_digit_is_a_dot_hover_shows_it_and_a_click_opens_it_among_the_mist
     qtbot.waitUntil(lambda: plot.hovered == index, timeout=2000)
     # the hover card shows the digit's own picture beside its dot: MNIST's black paper where the plot is white
     x, y = plot.point_at(index).x(), plot.point_at(index).y()
-    corner = (x + 18, min(max(4, y - 42), plot.height() - 124) + 6) if x + 112 < plot.width() else None
-    if corner:
-        assert plot.grab().toImage().pixelColor(*corner).value() < 60
+    left = x + 12 if x + 124 < plot.width() else x - 124  # the card is 112 wide, right of the dot if room
+    corner = (round(left) + 14 + 2, round(min(max(4, y - 42), plot.height() - 124)) + 6)  # in the picture
+    assert plot.grab().toImage().pixelColor(*corner).value() < 60
     qtbot.mouseClick(plot, Qt.MouseButton.LeftButton, pos=plot.point_at(index))
     wrong = plot.labels[index] != plot.predictions[index]
     assert tab.cell_gallery.selected() == index
@@ -84,6 +84,8 @@ def test_every_digit_is_a_dot_hover_shows_it_and_a_click_opens_it_among_the_mist
     assert f"{labels[index]}s read" in tab.cell_title.text()
     qtbot.mouseClick(plot, Qt.MouseButton.LeftButton, pos=plot.rect().topLeft())  # no dot there: nothing changes
     assert tab.cell_gallery.selected() == index
+    tab.set_model(tab.model, "another model")  # a map of one model is never shown under another
+    assert points.positions() is None and not points.spaces and not points.layer_box.isEnabled()
 
 
 def test_t_sne_follows_the_pca_says_how_it_placed_the_rest_and_each_layer_has_its_map(tab, qtbot, small_set,
@@ -144,13 +146,17 @@ def test_the_drawing_is_a_live_point_on_the_same_map(window, qtbot, small_set):
 
 
 def test_closing_the_window_during_a_t_sne_ends_it_at_once(window, qtbot, small_set, monkeypatch):
-    started, real = [], projection.run_stoppable
+    from digitpad.evaluate import map_worker
 
-    def a_minute(_function, _arguments, stop=None):  # a child that takes a minute unless stopped
+    started, real = [], map_worker.run_stoppable
+
+    def slow_tsne(function, arguments, stop=None):  # the t-SNE's child takes a minute unless stopped
+        if function is not projection.fit_tsne:
+            return real(function, arguments, stop)
         started.append(time.perf_counter())
         return real(time.sleep, (60,), stop)
 
-    monkeypatch.setattr(projection, "run_stoppable", a_minute)
+    monkeypatch.setattr(map_worker, "run_stoppable", slow_tsne)
     images, labels = small_set
     tab = window.evaluate_tab
     evaluate_and_map(tab, qtbot, images, labels)

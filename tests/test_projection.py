@@ -1,5 +1,6 @@
 """trainer.projection: the points map's PCA and t-SNE, the out-of-sample step, and stopping a t-SNE at once."""
 
+import os
 import threading
 import time
 
@@ -37,6 +38,8 @@ def test_the_pca_map_is_sklearn_s_two_component_pca_and_a_new_picture_goes_throu
     alone = layer_features(model, images[7:8], "features.8").numpy()  # the drawing on the pad, as one picture
     assert np.allclose(space.reduce(alone)[0], space.coords[7], atol=1e-4)
     assert 0 < space.variance[:2].sum() <= 1
+    one = fit_space(model, images[:1], "features.8")  # a set of one picture still makes a 2-D map
+    assert one.positions.shape == (1, 2) and one.reduce(alone).shape == (1, 2)
 
 
 def test_a_wide_layer_is_fitted_on_a_sample_and_still_projects_every_digit(model, images, monkeypatch):
@@ -83,5 +86,7 @@ def test_a_stopped_t_sne_ends_at_once_and_a_failing_one_says_why():
     with pytest.raises(Stopped):
         run_stoppable(time.sleep, (60,), stop)
     assert time.perf_counter() - started < 10
-    with pytest.raises(RuntimeError, match="ValueError"):
-        run_stoppable(projection.tsne_positions, (np.zeros((2, 3, 4)), 0))
+    with pytest.raises(ValueError, match="at least 4 digits"):  # the child's own exception, raised here
+        run_stoppable(fit_tsne, (LayerSpace("x", 5, np.zeros(5), np.eye(5), np.ones(5), np.zeros((3, 5)), 3, 0.0),))
+    with pytest.raises(RuntimeError, match="code 3"):  # a child that dies says how
+        run_stoppable(os._exit, (3,))

@@ -11,9 +11,9 @@ Two maps, as the Evaluate tab's points map shows them:
   out-of-sample step (`place`): the distance-weighted mean of the t-SNE positions of its NEIGHBOURS nearest
   fitted digits in that same space. The view says so.
 
-scikit-learn is imported inside the functions that use it, so that `import trainer` stays fast. t-SNE runs in a
-child process: scikit-learn's fit cannot be stopped, and a stopped map (a new model, the window closing) must end
-at once, not half a minute later.
+scikit-learn is imported inside the functions that use it, so that `import trainer` stays fast. The app runs both
+fits in a child process (`run_stoppable`): scikit-learn's fit cannot be stopped, and a stopped map (a new model,
+the window closing) must end at once, not half a minute later.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ TSNE_SAMPLE = 2500     # t-SNE of 2,500 digits: 24 s here on two shared cores; 1
 NEIGHBOURS = 10        # fitted digits the out-of-sample step averages
 PERPLEXITY = 30.0      # scikit-learn's default, lowered for sets too small for it
 SAME = 1e-3            # closer than this in PCA space: the same picture (digits differ by whole units)
-POLL_SECONDS = 0.05    # how often a t-SNE waited for checks its stop
+POLL_SECONDS = 0.05    # how often the wait for a child process checks its stop
 
 
 @dataclass
@@ -105,8 +105,12 @@ def fit_space(model: nn.Module, images: torch.Tensor, layer: str, stop: threadin
     features = layer_features(model, images[torch.from_numpy(sample)], layer, stop=stop).numpy()
     with np.errstate(invalid="ignore", divide="ignore"):  # identical pictures have no variance: 0/0, said as 0
         pca = PCA(n_components=min(PCA_DIMENSIONS, *features.shape), random_state=seed).fit(features)
-    space = LayerSpace(layer, dims, pca.mean_.astype(np.float32), pca.components_.astype(np.float32),
-                       np.nan_to_num(pca.explained_variance_ratio_).astype(np.float32), np.empty(0), fit_count, 0.0)
+    # a set of one picture has a single component: a second, flat one keeps every map two-dimensional
+    missing = max(0, 2 - len(pca.components_))
+    space = LayerSpace(layer, dims, pca.mean_.astype(np.float32),
+                       np.vstack([pca.components_, np.zeros((missing, dims))]).astype(np.float32),
+                       np.concatenate([np.nan_to_num(pca.explained_variance_ratio_), np.zeros(missing)]).astype(
+                           np.float32), np.empty(0), fit_count, 0.0)
     if fit_count == count:
         space.coords = space.reduce(features)
     else:
@@ -139,11 +143,10 @@ def place(coords: np.ndarray, fitted_coords: np.ndarray, fitted_positions: np.nd
     return placed
 
 
-def fit_tsne(space: LayerSpace, stop: threading.Event | None = None, sample_size: int | None = None,
-             seed: int = 0) -> TsneMap:
+def fit_tsne(space: LayerSpace, sample_size: int | None = None, seed: int = 0) -> TsneMap:
     """t-SNE of the space's PCA coordinates: of all digits when there are at most `sample_size` (TSNE_SAMPLE when
-    None), else of a seeded sample of that many, the others placed by the out-of-sample step. Raises Stopped, ending the fit at
-    once, when `stop` is set; ValueError for a set too small for t-SNE (under 4 digits)."""
+    None), else of a seeded sample of that many, the others placed by the out-of-sample step. ValueError for a set too small for
+    t-SNE (under 4 digits). It cannot be stopped: the app runs it in a child process (run_stoppable)."""
     started = time.perf_counter()
     count, sample_size = len(space.coords), sample_size or TSNE_SAMPLE
     if count < 4:
@@ -152,7 +155,7 @@ def fit_tsne(space: LayerSpace, stop: threading.Event | None = None, sample_size
     fitted[np.arange(count) if count <= sample_size else
            np.random.default_rng(seed).choice(count, sample_size, replace=False)] = True
     coords = np.ascontiguousarray(space.coords[fitted])
-    sample_positions = run_stoppable(tsne_positions, (coords, seed), stop)
+    sample_positions = tsne_positions(coords, seed)
     positions = np.empty((count, 2), np.float32)
     positions[fitted] = sample_positions
     if not fitted.all():
@@ -169,15 +172,21 @@ def tsne_positions(coords: np.ndarray, seed: int) -> np.ndarray:
     return tsne.fit_transform(coords).astype(np.float32)
 
 
-CHILD = ("import pickle, sys\n"
-         "function, arguments = pickle.load(open(sys.argv[1], 'rb'))\n"
-         "result = function(*arguments)\n"
-         "pickle.dump(result, open(sys.argv[2], 'wb'))\n")
+CHILD = """
+import pickle, sys
+function, arguments = pickle.load(open(sys.argv[1], "rb"))
+try:
+    outcome = (True, function(*arguments))
+except Exception as error:  # raised again in the parent, as it is
+    outcome = (False, error)
+pickle.dump(outcome, open(sys.argv[2], "wb"))
+"""
 
 
 def run_stoppable(function, arguments: tuple, stop: threading.Event | None = None):
-    """`function(*arguments)` in a child Python process; its result, or Stopped (the child ended at once) when
-    `stop` is set first. `function` must be importable by name (a module-level function).
+    """`function(*arguments)` in a child Python process: its result, or the exception it raised, or Stopped (the
+    child ended at once) when `stop` is set first. `function` must be importable by name (a module-level function)
+    and the arguments picklable.
 
     A plain subprocess rather than multiprocessing's spawn, which runs the parent's main script again in the
     child: a script without a `__main__` guard (a benchmark, a notebook's kernel) would start itself over."""
@@ -206,4 +215,7 @@ def run_stoppable(function, arguments: tuple, stop: threading.Event | None = Non
                 said = errors.read().decode(errors="replace").strip().splitlines()
                 raise RuntimeError(said[-1] if said else f"the child process ended with code {process.returncode}")
         with open(result, "rb") as file:
-            return pickle.load(file)
+            succeeded, outcome = pickle.load(file)
+    if not succeeded:
+        raise outcome
+    return outcome

@@ -227,17 +227,17 @@ class MapPlot(QWidget):
 
     def _paint_card(self, painter: QPainter, index: int) -> None:
         """The hovered digit: its picture, large, and what the model read, beside the pointer's dot."""
-        side = 84
+        side, width = 84, 112
         x, y = self._screen[index]
-        left = x + 12 if x + 12 + side + 8 < self.width() else x - 12 - side - 8
+        left = x + 12 if x + 12 + width < self.width() else x - 12 - width
         top = min(max(4.0, y - side / 2), self.height() - side - 40)
-        card = QRectF(left, top, side + 8, side + 36)
+        card = QRectF(left, top, width, side + 36)
         painter.setPen(QPen(QColor("#333333"), 1))
         painter.setBrush(QColor(255, 255, 255, 240))
         painter.drawRoundedRect(card, 4, 4)
         pixels = np.ascontiguousarray(np.clip(self.images[index] * 255 + 0.5, 0, 255).astype(np.uint8))
         picture = QImage(pixels.data, 28, 28, 28, QImage.Format.Format_Grayscale8)
-        painter.drawImage(QRectF(left + 4, top + 4, side, side), picture)
+        painter.drawImage(QRectF(left + (width - side) / 2, top + 4, side, side), picture)
         label, read = int(self.labels[index]), int(self.predictions[index])
         painter.setPen(COLOURS[label].darker(130) if label == read else QColor("#c2410c"))
         font = QFont(self.font())
@@ -245,4 +245,4 @@ class MapPlot(QWidget):
         painter.setFont(font)
         text = f"#{index}: a {label}\n" + (f"read right, {self.confidences[index]:.0%}" if label == read
                                            else f"read as {read}, {self.confidences[index]:.0%}")
-        painter.drawText(QRectF(left + 4, top + side + 4, side + 40, 30), Qt.AlignmentFlag.AlignLeft, text)
+        painter.drawText(QRectF(left + 4, top + side + 4, width - 8, 30), Qt.AlignmentFlag.AlignHCenter, text)
