@@ -118,7 +118,12 @@ def test_t_sne_follows_the_pca_says_how_it_placed_the_rest_and_each_layer_has_it
     assert pca_button.isChecked()  # the person chose PCA: a t-SNE arriving later does not take over
 
 
-def test_the_drawing_is_a_live_point_on_the_same_map(window, qtbot, small_set):
+def test_the_drawing_is_a_live_point_on_the_same_map(window, qtbot, small_set, monkeypatch):
+    from digitpad.evaluate import points_map
+
+    threads, real = [], points_map.layer_features
+    monkeypatch.setattr(points_map, "layer_features",
+                        lambda *given, **named: threads.append(torch.get_num_threads()) or real(*given, **named))
     images, labels = small_set
     tab = window.evaluate_tab
     window.tabs.setCurrentWidget(tab)
@@ -134,6 +139,8 @@ def test_the_drawing_is_a_live_point_on_the_same_map(window, qtbot, small_set):
     features = layer_features(points.model, torch.from_numpy(drawn)[None, None], "features.8").numpy()
     assert np.allclose(points.plot.live, space.reduce(features)[0, :2], atol=1e-4)
     assert points.plot.live_point() is not None
+    # one torch thread, as the Draw tab reads: a second one's hand-off cost 100s of ms with the cores busy
+    assert threads and set(threads) == {1}
 
     # A test digit opened in the Draw tab (as its gallery's click does) lands exactly on its own dot.
     index = loneliest(points.plot)

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from trainer.features import INPUT, feature_layers, last_layer, layer_features
+from trainer.inspection import torch_threads
 from trainer.projection import NEIGHBOURS, PCA_DIMENSIONS, LayerSpace, TsneMap
 
 from ..worker import WorkerSlot
@@ -289,7 +290,11 @@ class PointsMap(QWidget):
             self.plot.set_live(None)
             return
         picture = torch.from_numpy(np.asarray(self._drawing, np.float32)).reshape(1, 1, 28, 28)
-        coords = space.reduce(layer_features(self.model, picture, self.layer).numpy())
+        # One thread, as the Draw tab reads: while other work keeps the cores busy, a second thread's hand-off
+        # made each update 310 ms at the median, 520 ms at the 95th percentile (bench/points_map_speed.py).
+        with torch_threads(1):
+            features = layer_features(self.model, picture, self.layer).numpy()
+        coords = space.reduce(features)
         tsne = self.tsnes.get(self.layer)
         self.plot.set_live(tsne.place(coords, space)[0] if self.method == TSNE and tsne else coords[0, :2])
         self.live_seconds.append(time.perf_counter() - started)
