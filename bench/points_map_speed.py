@@ -1,7 +1,7 @@
 """The Evaluate tab's points map: how long each map takes to fit, how long the live point takes per update while a
 person draws, and the memory the map adds once idle.
 
-In the real window (offscreen) inside a real event loop (`app.exec()`): evaluates the built-in model (or --model)
+In the real window (offscreen) inside real event loops (QEventLoop.exec()): evaluates the built-in model (or --model)
 on the 10,000 MNIST test digits with the map held back, measures the process's memory, then lets the map fit
 (the last layer's PCA, then its t-SNE) and measures again once idle. Then the map is put in its own window beside
 the pad, and strokes are drawn on the pad by mouse events from a 10 ms QTimer (a pen at 100 Hz): every reading
@@ -35,13 +35,15 @@ def percentiles(values: list[float]) -> str:
 
 
 def run_until(app, condition, timeout_s: float) -> None:
-    from PySide6.QtCore import QTimer
+    """The event loop runs until `condition()` (checked every 50 ms) or the timeout. A loop of its own each time:
+    a quit left over from an earlier loop then never ends this one at once."""
+    from PySide6.QtCore import QEventLoop, QTimer
 
-    timer = QTimer()
+    loop, timer = QEventLoop(), QTimer()
     started = time.perf_counter()
-    timer.timeout.connect(lambda: (condition() or time.perf_counter() - started > timeout_s) and app.quit())
+    timer.timeout.connect(lambda: (condition() or time.perf_counter() - started > timeout_s) and loop.quit())
     timer.start(50)
-    app.exec()
+    loop.exec()
     timer.stop()
 
 
@@ -54,7 +56,7 @@ def strokes_of_digits():
 
 def draw_in_event_loop(app, canvas, digits) -> None:
     """Each digit's strokes sent point by point from a QTimer, as a pen would, the event loop running."""
-    from PySide6.QtCore import QEvent, Qt, QTimer
+    from PySide6.QtCore import QEvent, QEventLoop, Qt, QTimer
 
     from digitpad.draw.scripted import _send
 
@@ -66,12 +68,12 @@ def draw_in_event_loop(app, canvas, digits) -> None:
             events.append((QEvent.Type.MouseButtonPress, stroke[0]))
             events += [(QEvent.Type.MouseMove, point) for point in stroke[1:]]
             events.append((QEvent.Type.MouseButtonRelease, stroke[-1]))
-    timer = QTimer()
+    loop, timer = QEventLoop(), QTimer()
 
     def step():
         if not events:
             timer.stop()
-            QTimer.singleShot(200, app.quit)
+            QTimer.singleShot(200, loop.quit)
             return
         kind, point = events.pop(0)
         if kind == "clear":
@@ -83,7 +85,7 @@ def draw_in_event_loop(app, canvas, digits) -> None:
 
     timer.timeout.connect(step)
     timer.start(PEN_MS)
-    app.exec()
+    loop.exec()
 
 
 def main() -> int:

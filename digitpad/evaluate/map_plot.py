@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 COLOURS = [QColor(c) for c in ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                                "#7f7f7f", "#bcbd22", "#17becf")]
 MARGIN = 14
-LEGEND = 22        # the legend's row along the bottom
+LEGEND = 22        # a row of the legend along the bottom
+LEGEND_WIDTH = 430  # the legend on one row; narrower, the markers go on a second
 HOVER_PIXELS = 8   # how near the pointer must be to a dot for it to count as over it
 DOT, MISTAKE = 3.0, 4.0  # dot width, and a mistake's radius (ringed in black on top of the rest)
 
@@ -64,7 +65,11 @@ class MapPlot(QWidget):
 
     # ----- geometry -----------------------------------------------------------------------------------------
     def _plot_rect(self) -> QRectF:
-        return QRectF(MARGIN, MARGIN, max(1, self.width() - 2 * MARGIN), max(1, self.height() - 2 * MARGIN - LEGEND))
+        legend = LEGEND * self._legend_rows()
+        return QRectF(MARGIN, MARGIN, max(1, self.width() - 2 * MARGIN), max(1, self.height() - 2 * MARGIN - legend))
+
+    def _legend_rows(self) -> int:
+        return 1 if self.width() >= LEGEND_WIDTH else 2
 
     def _transform(self) -> tuple[np.ndarray, float, np.ndarray]:
         """(data centre, pixels per unit, screen centre): one scale for both axes, so distances read true."""
@@ -194,7 +199,7 @@ class MapPlot(QWidget):
         font = QFont(self.font())
         font.setPixelSize(11)
         painter.setFont(font)
-        x, y = MARGIN, self.height() - LEGEND / 2
+        x, y = MARGIN, self.height() - LEGEND * (self._legend_rows() - 0.5)
         for digit in range(10):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(COLOURS[digit])
@@ -202,6 +207,8 @@ class MapPlot(QWidget):
             painter.setPen(QColor("#333333"))
             painter.drawText(QRectF(x + 10, y - 8, 12, 16), Qt.AlignmentFlag.AlignVCenter, str(digit))
             x += 24
+        if self._legend_rows() == 2:
+            x, y = MARGIN, y + LEGEND
         painter.setPen(QPen(QColor("#111111"), 1.2))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawEllipse(QPointF(x + 6, y), MISTAKE, MISTAKE)

@@ -130,6 +130,7 @@ class EvaluateTab(QWidget):
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
         splitter.setStretchFactor(2, 1)
+        splitter.setSizes([620, 420, 280])  # shares of the width: the per-digit table keeps room for its figures
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.model_label)
