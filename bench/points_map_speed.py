@@ -138,7 +138,7 @@ def main() -> int:
     kept = sum(a.nbytes for s in points.spaces.values() for a in (s.mean, s.components, s.coords))
     kept += sum(t.positions.nbytes + t.fitted.nbytes for t in points.tsnes.values())
     print(f"idle memory with the map: {rss_mib():.0f} MiB, +{rss_mib() - before:.0f} MiB "
-          f"(its own arrays: {kept / 2**20:.1f} MiB; the rest is scikit-learn's modules and the allocator)")
+          f"(its own arrays: {kept / 2**20:.1f} MiB; the fits ran in child processes)")
 
     points.float_out()  # beside the pad, as a teacher would show it while drawing
     window.tabs.setCurrentWidget(window.draw_tab)
