@@ -88,6 +88,28 @@ def draw_in_event_loop(app, canvas, digits) -> None:
     loop.exec()
 
 
+def screenshot(app, window, points, path: str) -> None:
+    """The Evaluate tab with a 4 drawn on the pad (its live point) and the pointer on the most confident mistake."""
+    import numpy as np
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    from digitpad.draw.scripted import draw
+
+    draw(window.draw_tab.canvas, [[(0.35, 0.2), (0.28, 0.55), (0.68, 0.55)], [(0.58, 0.3), (0.6, 0.85)]])
+    window.tabs.setCurrentWidget(window.evaluate_tab)
+    plot = points.plot
+    wrong = np.flatnonzero(plot.labels != plot.predictions)
+    index = int(wrong[np.argmax(plot.confidences[wrong])])
+    position = QPointF(plot.point_at(index))
+    QApplication.sendEvent(plot, QMouseEvent(QEvent.Type.MouseMove, position, plot.mapToGlobal(position),
+                                             Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
+                                             Qt.KeyboardModifier.NoModifier))
+    run_until(app, lambda: False, 0.5)
+    window.evaluate_tab.grab().save(path)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="a checkpoint (default: the built-in model)")
@@ -131,8 +153,7 @@ def main() -> int:
     print(f"PCA of features.8 ({space.dims} numbers per digit): {space.seconds:.1f} s (features pass included)")
     print(f"t-SNE of {tsne.fitted_count:,} digits + out-of-sample step for the rest: {tsne.seconds:.1f} s")
     if args.screenshot:
-        run_until(app, lambda: False, 0.5)
-        tab.grab().save(args.screenshot)
+        screenshot(app, window, points, args.screenshot)
     gc.collect()
     run_until(app, lambda: False, 1.0)
     kept = sum(a.nbytes for s in points.spaces.values() for a in (s.mean, s.components, s.coords))
