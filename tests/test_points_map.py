@@ -97,7 +97,7 @@ def test_t_sne_follows_the_pca_says_how_it_placed_the_rest_and_each_layer_has_it
     assert tsne_button.isChecked() and tsne_button.isEnabled()
     note = points.note.text()
     assert "fitted on a fixed random sample of 30 of the 40 digits" in note
-    assert "The other 10 digits and your drawing are placed at the distance-weighted mean" in note
+    assert "the other 10 digits and your drawing are placed at the distance-weighted mean" in note
     assert np.array_equal(points.positions(), points.tsnes["features.8"].positions)
     pca_button = points.findChild(QRadioButton, "mapPca")
     qtbot.mouseClick(pca_button, Qt.MouseButton.LeftButton)

@@ -69,11 +69,11 @@ def describe_pca(space: LayerSpace, count: int) -> str:
 def describe_tsne(tsne: TsneMap, count: int) -> str:
     if tsne.fitted_count == count:
         fitted = f"t-SNE of all {count:,} digits (after PCA to {PCA_DIMENSIONS} dimensions), made in {tsne.seconds:.0f} s"
-        others = "Your drawing is"
+        others = "your drawing is"
     else:
         fitted = (f"t-SNE fitted on a fixed random sample of {tsne.fitted_count:,} of the {count:,} digits (after "
                   f"PCA to {PCA_DIMENSIONS} dimensions), made in {tsne.seconds:.0f} s")
-        others = f"The other {count - tsne.fitted_count:,} digits and your drawing are"
+        others = f"the other {count - tsne.fitted_count:,} digits and your drawing are"
     return (f"{fitted}: near neighbours stay near, but the distances between islands mean little. t-SNE has no "
             f"way to place new points, so: {others} placed at the distance-weighted mean of the t-SNE positions of "
             f"the {NEIGHBOURS} nearest fitted digits in that {PCA_DIMENSIONS}-dimension space.")
