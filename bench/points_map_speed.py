@@ -150,8 +150,9 @@ def main() -> int:
     set_set(*held[0])
     run_until(app, lambda: "features.8" in points.tsnes, 900)
     space, tsne = points.spaces["features.8"], points.tsnes["features.8"]
-    print(f"PCA of features.8 ({space.dims} numbers per digit): {space.seconds:.1f} s (features pass included)")
-    print(f"t-SNE of {tsne.fitted_count:,} digits + out-of-sample step for the rest: {tsne.seconds:.1f} s")
+    print(f"PCA of features.8 ({space.dims} numbers per digit): {space.seconds:.1f} s from the request to the "
+          f"map (a child process's start-up and the features pass included)")
+    print(f"t-SNE of {tsne.fitted_count:,} digits + out-of-sample step for the rest: {tsne.seconds:.1f} s more")
     if args.screenshot:
         screenshot(app, window, points, args.screenshot)
     gc.collect()

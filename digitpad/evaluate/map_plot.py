@@ -14,6 +14,8 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from .gallery import short_percent
+
 # Ten colours told apart also by most colour-blind eyes (matplotlib's tab10), one per true digit.
 COLOURS = [QColor(c) for c in ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                                "#7f7f7f", "#bcbd22", "#17becf")]
@@ -250,6 +252,6 @@ class MapPlot(QWidget):
         font = QFont(self.font())
         font.setPixelSize(11)
         painter.setFont(font)
-        text = f"#{index}: a {label}\n" + (f"read right, {self.confidences[index]:.0%}" if label == read
-                                           else f"read as {read}, {self.confidences[index]:.0%}")
+        sure = short_percent(self.confidences[index])  # as the galleries say it: never a certainty it lacks
+        text = f"#{index}: a {label}\n" + (f"read right, {sure}" if label == read else f"read as {read}, {sure}")
         painter.drawText(QRectF(left + 4, top + side + 4, width - 8, 30), Qt.AlignmentFlag.AlignHCenter, text)

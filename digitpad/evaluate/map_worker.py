@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 
 import torch
 
@@ -28,10 +29,13 @@ def space_worker(model: torch.nn.Module, images: torch.Tensor, layer: str) -> Wo
 
     def job(report, stop: threading.Event) -> LayerSpace:  # the worker thread
         report(f"Reading {len(images):,} digits' features at {layer}…")
+        started = time.perf_counter()
         try:
-            return run_stoppable(fit_space, (model, images, layer), stop)
+            space = run_stoppable(fit_space, (model, images, layer), stop)
         except Stopped:
             raise JobFailed("The map was stopped.") from None
+        space.seconds = time.perf_counter() - started  # what the person waited: the child's start-up too
+        return space
 
     return Worker(job, "The map could not be made", known=(ValueError,))
 
@@ -40,10 +44,13 @@ def tsne_worker(space: LayerSpace) -> Worker:
     """A Worker whose result is (layer, TsneMap) for `space`."""
     def job(report, stop: threading.Event):  # the worker thread
         report("Fitting t-SNE…")
+        started = time.perf_counter()
         try:
             # the sample size read here, in the app's process, where the view states it
-            return space.layer, run_stoppable(fit_tsne, (space, projection.TSNE_SAMPLE), stop)
+            tsne = run_stoppable(fit_tsne, (space, projection.TSNE_SAMPLE), stop)
         except Stopped:
             raise JobFailed("The t-SNE map was stopped.") from None
+        tsne.seconds = time.perf_counter() - started
+        return space.layer, tsne
 
     return Worker(job, "The t-SNE map could not be made", known=(ValueError,))
