@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self.train_tab.settings.dataDirChanged.connect(self.evaluate_tab.set_data_dir)
         self.evaluate_tab.digitChosen.connect(self.open_digit)
         self.evaluate_tab.personalRequested.connect(self.evaluate_personal_set)
+        self.draw_tab.digitShown.connect(self.evaluate_tab.points_map.set_drawing)  # the map's live point
         return self.evaluate_tab
 
     def evaluate_personal_set(self) -> None:

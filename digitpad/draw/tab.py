@@ -42,9 +42,11 @@ PEN_WIDTH_STEPS = 1000  # the pen slider counts thousandths of the canvas side
 
 
 class DrawTab(QWidget):
-    """Signals `imageDropped(path)` when a file is dropped on the canvas, for the window to open it."""
+    """Signals `imageDropped(path)` when a file is dropped on the canvas, for the window to open it, and
+    `digitShown(image)` with the 28 x 28 picture the net read of the digit shown (None: none), for the other tabs."""
 
     imageDropped = Signal(str)
+    digitShown = Signal(object)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -260,6 +262,7 @@ class DrawTab(QWidget):
         self.shown = None if self.reading is None or index is None else self.reading.digits[index]
         self.inside.show_input(None if self.shown is None else self.shown.image)
         self.examples.show_digit(self.shown)
+        self.digitShown.emit(None if self.shown is None else self.shown.image)
 
 
 class _PadSplitter(QSplitter):

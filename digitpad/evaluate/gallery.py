@@ -101,6 +101,21 @@ class DigitGallery(QListView):
         self.digits.set_indices(indices)
         self.scrollToTop()
 
+    def select_index(self, index: int) -> bool:
+        """Select the digit `index` of the set and scroll it into view; False when the gallery does not show it."""
+        if index not in self.digits.indices:
+            self.clearSelection()
+            return False
+        model_index = self.digits.index(self.digits.indices.index(index))
+        self.setCurrentIndex(model_index)
+        self.scrollTo(model_index, QListView.ScrollHint.PositionAtCenter)
+        return True
+
+    def selected(self) -> int | None:
+        """The selected digit's index in the set, or None."""
+        rows = self.selectionModel().selectedIndexes()
+        return self.digits.indices[rows[0].row()] if rows else None
+
     def indices(self) -> list[int]:
         return list(self.digits.indices)
 

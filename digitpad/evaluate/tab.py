@@ -40,6 +40,7 @@ from .confusion import ConfusionMatrixView
 from .gallery import DigitGallery
 from .per_class import PerClassTable
 from .robustness import RobustnessChart
+from .points_map import PointsMap
 from .worker import EvaluationReport, evaluation_worker
 
 CELL_HINT = "Click a cell of the matrix to see exactly those digits here."
@@ -92,6 +93,8 @@ class EvaluateTab(QWidget):
         self.mistakes_title = QLabel("Mistakes, the most confident first", objectName="mistakesTitle")
         self.mistakes = DigitGallery("mistakes", self)
         self.robustness = RobustnessChart(self)  # a page of its own, with its own Measure and Stop
+        self.points_map = PointsMap(self)  # a map of what it learnt: a clicked dot opens in the galleries
+        self.points_map.digitClicked.connect(self.show_digit)
 
         self._lay_out()
 
@@ -127,10 +130,13 @@ class EvaluateTab(QWidget):
         right_layout.addWidget(self.mistakes, 3, 0)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
+        splitter.addWidget(self.points_map)
         splitter.addWidget(right)
         splitter.setChildrenCollapsible(False)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(2, 1)
+        splitter.setSizes([620, 420, 280])  # shares of the width: the per-digit table keeps room for its figures
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.model_label)
@@ -203,6 +209,7 @@ class EvaluateTab(QWidget):
         """Stop an evaluation in progress and wait for its thread (a fraction of a second) before the window goes."""
         self.job.join()
         self.robustness.shutdown()
+        self.points_map.shutdown()
 
     def _forget_worker(self) -> None:
         """A result still to come is about the previous model: it is stopped, and dropped if it still comes."""
@@ -229,6 +236,7 @@ class EvaluateTab(QWidget):
         per_class = result.per_class()
         self.per_class.set_figures(np.bincount(labels, minlength=10).tolist(), per_class["recall"],
                                    per_class["precision"])
+        self.points_map.set_set(self.model, report.split.images, labels, predictions, confidences)
         self._reported = True
 
     @Slot(str)
@@ -266,6 +274,16 @@ class EvaluateTab(QWidget):
         self.cell_title.setText(f"{what}: {len(members):,}" + (f", {first}" if len(members) > 1 else ""))
 
     @Slot(int)
+    def show_digit(self, index: int) -> None:
+        """One digit of the set (a dot clicked on the map): its cell's gallery, and the mistakes when it is one,
+        with it selected and in view."""
+        if self.report is not None:
+            result = self.report.evaluation
+            self.show_cell(int(result.labels[index]), int(result.predictions[index]))
+            for gallery in (self.cell_gallery, self.mistakes):
+                gallery.select_index(index)
+
+    @Slot(int)
     def _on_digit_clicked(self, index: int) -> None:
         if self.report is not None:
             self.digitChosen.emit(self.report.split.images[index, 0].numpy().copy())
@@ -281,6 +299,7 @@ class EvaluateTab(QWidget):
             gallery.show_indices([])
         self.cell_title.setText(CELL_HINT)
         self.mistakes_title.setText("Mistakes, the most confident first")
+        self.points_map.clear("The map of the digits comes with an evaluation.")
         self._check_data()
 
     def _check_data(self) -> bool:
