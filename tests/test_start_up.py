@@ -1,8 +1,14 @@
-"""What every `trainer train` process pays before its first batch: no import it does not need. The ink
-pipeline (scipy.ndimage: 0.1-0.4 s) is needed only to draw the pools and the calibration's drawings, which a
-run reads from the per-user cache after the first."""
+"""What a process pays before its work starts: no import it does not need, and none paid twice.
+
+- The ink pipeline (scipy.ndimage: 0.1-0.4 s) is needed only to draw the pools and the calibration's drawings,
+  which a `trainer train` run reads from the per-user cache after the first.
+- The window imports torch before Qt: once PySide6 is imported, its import hook reads the source of every
+  module imported after it (torch has 1,100), about 0.2 s more before the window shows.
+"""
 
 import json
+
+import pytest
 
 from .commands import run_python
 
@@ -15,7 +21,40 @@ print(json.dumps(sorted(name for name in ("scipy.ndimage", "trainer.ink.preproce
 """
 
 
+@pytest.mark.slow  # a subprocess
 def test_the_trainer_command_and_a_training_job_import_no_ink_pipeline():
     probe = run_python(code=IMPORTS_PROBE)
     assert probe.returncode == 0, probe.stderr
     assert json.loads(probe.stdout) == []
+
+
+# The window started as `digitpad` starts it; once it is shown (the app then sets its Ctrl-C handler), the order
+# in which the modules were first imported (sys.modules keeps it) is printed and the window closed.
+WINDOW_PROBE = """
+import json, signal, sys
+import digitpad.app as app
+
+class Signals:
+    def __getattr__(self, name):
+        return getattr(signal, name)
+
+    def signal(self, number, handler):
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+
+        order = list(sys.modules)
+        print(json.dumps({name: order.index(name) for name in ("torch", "scipy.ndimage", "PySide6")}))
+        QTimer.singleShot(0, QApplication.quit)
+        return signal.signal(number, handler)
+
+app.signal = Signals()
+sys.exit(app.main([]))
+"""
+
+
+@pytest.mark.slow  # a subprocess
+def test_the_window_imports_torch_and_scipy_before_qt():
+    probe = run_python(code=WINDOW_PROBE, env={"QT_QPA_PLATFORM": "offscreen"})
+    assert probe.returncode == 0, probe.stderr
+    first = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert first["torch"] < first["PySide6"] and first["scipy.ndimage"] < first["PySide6"], first
