@@ -71,3 +71,23 @@ def test_a_full_garbage_collection_no_longer_walks_what_starting_the_window_made
     assert probe.returncode == 0, probe.stderr
     counts = json.loads(probe.stdout.strip().splitlines()[-1])
     assert counts["frozen"] > 10 * counts["collected"], counts
+
+
+# `trainer info` run as its console script runs it (main()), or as a caller in the process would (main(argv)),
+# with a teardown step of its own registered.
+TEARDOWN_PROBE = """
+import atexit, sys
+from trainer.cli import main
+atexit.register(lambda: print("TEARDOWN"))
+sys.argv = ["trainer", "info"]
+sys.exit(main() if "{how}" == "command" else main(["info"]))
+"""
+
+
+@pytest.mark.slow  # subprocesses
+def test_a_finished_command_ends_its_process_without_the_interpreters_teardown():
+    command = run_python(code=TEARDOWN_PROBE.format(how="command"))
+    caller = run_python(code=TEARDOWN_PROBE.format(how="caller"))
+    assert command.returncode == caller.returncode == 0, command.stderr + caller.stderr
+    assert caller.stdout.endswith("TEARDOWN\n")  # the step runs when the interpreter tears down
+    assert command.stdout == caller.stdout.removesuffix("TEARDOWN\n")  # all printed, and no teardown
