@@ -152,8 +152,23 @@ for module, name, label in ((trainer.job, "load_mnist", "read MNIST"), (trainer.
                             (trainer.engine, "_test_epoch", "test pass"), (trainer.job, "calibrate", "calibration"),
                             (trainer.job, "save_checkpoint", "save")):
     stamped(module, name, label)
-atexit.register(lambda: print("TIMELINE " + json.dumps(marks), file=sys.stderr, flush=True))
-status = trainer.cli.main(sys.argv[1:])
+def report():
+    print("TIMELINE " + json.dumps(marks), file=sys.stderr, flush=True)
+
+
+# Run as the command runs (main() with the command line in sys.argv), so its process ends as the command's does:
+# at once where trainer.cli ends it (end_process), else through the interpreter's teardown.
+end_process = getattr(trainer.cli, "end_process", None)
+if end_process is not None:
+    def ending(status):
+        marks.append(("the command's end", time.time()))
+        report()
+        end_process(status)
+    trainer.cli.end_process = ending
+else:
+    atexit.register(report)
+sys.argv = ["trainer", *sys.argv[1:]]
+status = trainer.cli.main()
 marks.append(("the command's end", time.time()))
 sys.exit(status)
 """
