@@ -5,8 +5,8 @@ caller's `fits`, and made afresh when absent, from another version, damaged or n
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 import torch
