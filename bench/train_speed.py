@@ -4,15 +4,25 @@
 2. Throughput of digitpad's engine (in-memory tensors, batch augmentation) against the textbook pipeline of
    PyTorch's examples (torchvision's MNIST dataset, a DataLoader, per-sample RandomAffine + ToTensor + Normalize,
    float32), same seed Net, batch size, optimizer and thread count.
-3. Optionally, a whole `trainer train` process of N epochs, timed from outside (start-up to exit).
+3. Optionally, a whole `trainer train` process of N epochs, timed from outside (start-up to exit), and with
+   `--timeline`, where that process's time went: imports, MNIST, the outlier pool, each epoch's training and
+   test pass, the calibration, the saves, the exit.
+
+The textbook pipeline is timed first, in a process that has trained nothing yet: digitpad's engine raises
+malloc's thresholds for the rest of its process (trainer.memory), which the textbook's code would not do.
+The load average is printed before and after: other processes on the machine slow both pipelines.
 
     python bench/train_speed.py --data-dir ../shared/mnist [--epochs 2] [--images 12800] [--full-run 20]
+    python bench/train_speed.py --data-dir ../shared/mnist --full-run 1 --timeline [--repeat 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,6 +130,94 @@ def whole_run_seconds(root: Path, epochs: int, options: list[str] = ()) -> float
         return time.perf_counter() - started
 
 
+# `trainer train` as the command runs it, with a time stamp (wall clock) after each phase, printed at exit.
+TIMELINE_PROBE = """
+import atexit, json, sys, time
+marks = [("interpreter start-up", time.time())]
+import torch
+marks.append(("import torch", time.time()))
+import trainer.cli, trainer.engine, trainer.job
+marks.append(("import trainer", time.time()))
+
+def stamped(module, name, label):
+    original = getattr(module, name)
+    def run(*args, **kwargs):
+        result = original(*args, **kwargs)
+        marks.append((label, time.time()))
+        return result
+    setattr(module, name, run)
+
+for module, name, label in ((trainer.job, "load_mnist", "read MNIST"), (trainer.job, "outlier_pool", "outlier pool"),
+                            (trainer.engine, "_set_up", "set-up"), (trainer.engine, "_train_epoch", "training"),
+                            (trainer.engine, "_test_epoch", "test pass"), (trainer.job, "calibrate", "calibration"),
+                            (trainer.job, "save_checkpoint", "save")):
+    stamped(module, name, label)
+def report():
+    print("TIMELINE " + json.dumps(marks), file=sys.stderr, flush=True)
+
+
+# Run as the command runs (main() with the command line in sys.argv), so its process ends as the command's does:
+# at once where trainer.cli ends it (end_process), else through the interpreter's teardown.
+end_process = getattr(trainer.cli, "end_process", None)
+if end_process is not None:
+    def ending(status):
+        marks.append(("the command's end", time.time()))
+        report()
+        end_process(status)
+    trainer.cli.end_process = ending
+else:
+    atexit.register(report)
+sys.argv = ["trainer", *sys.argv[1:]]
+status = trainer.cli.main()
+marks.append(("the command's end", time.time()))
+sys.exit(status)
+"""
+
+
+def whole_run_timeline(root: Path, epochs: int) -> tuple[float, list[tuple[str, float]]]:
+    """A whole `trainer train` process: its wall time, and (phase, seconds) in order; the last is the exit."""
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.time()
+        completed = subprocess.run([sys.executable, "-c", TIMELINE_PROBE, "train", "--epochs", str(epochs),
+                                    "--data-dir", str(root), "--no-download", "--out", str(Path(folder) / "b.pt")],
+                                   check=True, capture_output=True, text=True)
+        ended = time.time()
+    [line] = [line for line in completed.stderr.splitlines() if line.startswith("TIMELINE ")]
+    marks, phases, last = json.loads(line.split(" ", 1)[1]), [], started
+    for label, at in marks:
+        phases.append((label, at - last))
+        last = at
+    return ended - started, phases + [("exit", ended - last)]
+
+
+def print_timelines(root: Path, epochs: int, repeat: int, images: int, batch_size: int) -> None:
+    """The textbook's epoch and a whole `trainer train` process, in turns, `repeat` times: the best and the
+    median of each, and where the best process's time went."""
+    textbook, runs = [], []
+    for _ in range(repeat):
+        textbook.append(60_000 / textbook_images_per_second(root, images, batch_size))
+        runs.append(whole_run_timeline(root, epochs))
+        print(f"  textbook epoch {textbook[-1]:5.1f} s, `trainer train --epochs {epochs}` {runs[-1][0]:5.1f} s "
+              f"({load()})", flush=True)
+    walls = [wall for wall, _ in runs]
+    best = min(range(repeat), key=lambda i: walls[i])
+    print(f"\n3. `trainer train --epochs {epochs}`, whole process, {repeat} runs: best {walls[best]:.1f} s, median "
+          f"{statistics.median(walls):.1f} s; the textbook's epoch (60,000 images, training alone): best "
+          f"{min(textbook):.1f} s, median {statistics.median(textbook):.1f} s; ratio of the bests "
+          f"{min(textbook) / walls[best]:.2f}x, of the medians "
+          f"{statistics.median(textbook) / statistics.median(walls):.2f}x")
+    print("   where the best run's time went:")
+    merged: dict[str, float] = {}
+    for label, seconds in runs[best][1]:
+        merged[label] = merged.get(label, 0.0) + seconds
+    for label, seconds in merged.items():
+        print(f"     {label:22s} {seconds:6.2f} s")
+
+
+def load() -> str:
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir")
@@ -130,15 +228,25 @@ def main() -> None:
                         help="also time whole `trainer train` processes: the default recipe, then without outlier "
                              "exposure and held-out images (the recipe before reading non-digits)")
     parser.add_argument("--skip-phases", action="store_true", help="only the throughput comparison")
+    parser.add_argument("--timeline", action="store_true",
+                        help="with --full-run: only the textbook's epoch and whole processes, in turns, each "
+                             "process's time phase by phase")
+    parser.add_argument("--repeat", type=int, default=3, help="turns with --timeline (default: %(default)s)")
     args = parser.parse_args()
     root = resolve_data_dir(args.data_dir)
     print(machine())
     print(f"recipe: {TrainConfig()}")
+    print(f"before: {load()}")
+    if args.full_run and args.timeline:
+        print_timelines(root, args.full_run, args.repeat, args.images, args.batch_size)
+        print(f"after: {load()}")
+        return
+    # First, before this process trains anything (see the module's docstring).
+    textbook = textbook_images_per_second(root, args.images, args.batch_size)
     if not args.skip_phases:
         print("\n1. phases of a run (default settings, all 60,000 training images)")
         phases(root, args.epochs)
     print(f"\n2. throughput, batch {args.batch_size}, {args.images:,} images timed per pipeline")
-    textbook = textbook_images_per_second(root, args.images, args.batch_size)
     print(f"  textbook (DataLoader + RandomAffine, fp32): {textbook:7.0f} images/s -> "
           f"{60_000 / textbook:5.1f} s per 60,000-image epoch")
     plain = digitpad_images_per_second(root, args.images, args.batch_size, outliers=False)

@@ -44,12 +44,14 @@ def run_tab(args, data_dir: str) -> dict:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from digitpad.app import freeze_start_up_objects
     from digitpad.window import MainWindow
 
     app = QApplication.instance()
     window = MainWindow()
     window.resize(1200, 820)
     window.show()
+    freeze_start_up_objects()  # as `digitpad` does once its window is shown
     tab = window.train_tab
     window.tabs.setCurrentWidget(tab)
     tab.settings.epochs.setValue(args.epochs)

@@ -48,7 +48,27 @@ def main(argv: list[str] | None = None) -> int:
     return run_window(args.model)
 
 
+def import_before_qt() -> None:
+    """The window's big imports that are not Qt's, made before Qt's own. Once PySide6 is imported, every later
+    import goes through its import hook, which reads the module's source to see whether it uses PySide6: for
+    torch's 1,100 modules and scipy's, about 0.2 s more before the window shows."""
+    import scipy.ndimage  # noqa: F401  (the ink pipeline's)
+    import torch  # noqa: F401
+
+
+def freeze_start_up_objects() -> None:
+    """Leave what starting the window made out of Python's garbage collections from now on: nearly all of it
+    (torch's, Qt's, the window's: some 190,000 objects) lives as long as the process, yet every full collection
+    walked it all again, holding the GIL for 60-140 ms: the window froze that long when one came, as during
+    Captum's import in its thread a second after start (bench/train_tab_speed.py). Objects made later are
+    collected as before."""
+    import gc
+
+    gc.freeze()
+
+
 def run_window(model_path: str | None) -> int:
+    import_before_qt()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -58,6 +78,7 @@ def run_window(model_path: str | None) -> int:
     app.setApplicationName("digitpad")
     window = MainWindow(model_path)
     window.show()
+    freeze_start_up_objects()
     interrupted = []
 
     def on_interrupt(_signum, _frame):

@@ -22,12 +22,8 @@ import numpy as np
 import torch
 
 from .data import LabelledImages
-from .files import replaced_atomically
-from .ink.preprocess import digit_field
-from .ink.redraw import pool_field
 from .paths import digit_pool_file
-from .synth.digits import random_digit
-from .synth.typefaces import digit_fonts, typeset_digit
+from .tensor_cache import cached
 
 POOL_VERSION = 2  # 2: a 1 with a long flag and a foot among the drawn digits (trainer.synth.digits)
 DRAWN = 3000
@@ -37,6 +33,13 @@ WEIGHTS = (0, 1, 2, 4)  # stroke thickening, in pixels per 64 of the size
 
 def build_pool(seed: int = 0) -> LabelledImages:
     """The pool's pictures (N x 1 x 28 x 28 in [0, 1]) and their digits."""
+    # Imported here, not above: the ink pipeline brings scipy.ndimage (0.1-0.4 s), which a run that finds the
+    # pool in the cache, or adds no extra digits (the default), never needs.
+    from .ink.preprocess import digit_field
+    from .ink.redraw import pool_field
+    from .synth.digits import random_digit
+    from .synth.typefaces import digit_fonts, typeset_digit
+
     pictures, labels = [], []
     for font in digit_fonts():
         for digit in range(10):
@@ -56,24 +59,24 @@ def build_pool(seed: int = 0) -> LabelledImages:
     return LabelledImages(torch.from_numpy(np.stack(pictures)).unsqueeze(1).float(), torch.tensor(labels))
 
 
+def _fits(held) -> bool:
+    """Whether a cached pool is whole: pictures and digits, as many of each, in range."""
+    if not isinstance(held, dict) or not {"images", "labels"} <= held.keys():
+        return False
+    images, labels = held["images"], held["labels"]
+    return (isinstance(images, torch.Tensor) and isinstance(labels, torch.Tensor) and images.ndim == 4
+            and images.shape[1:] == (1, 28, 28) and len(images) == len(labels) > 0
+            and bool(torch.isfinite(images).all()) and int(labels.min()) >= 0 and int(labels.max()) <= 9)
+
+
 def digit_pool(seed: int = 0) -> LabelledImages:
     """The pool, from the per-user cache when it is there (loaded safely: tensors only)."""
-    path = digit_pool_file(POOL_VERSION, seed)
-    try:
-        cached = torch.load(path, weights_only=True)
-        images, labels = cached["images"], cached["labels"]
-        if (images.ndim == 4 and images.shape[1:] == (1, 28, 28) and len(images) == len(labels)
-                and torch.isfinite(images).all() and int(labels.min()) >= 0 and int(labels.max()) <= 9):
-            return LabelledImages(images, labels)
-    except Exception:  # absent, from another version, damaged: made afresh
-        pass
-    pool = build_pool(seed)
-    try:
-        with replaced_atomically(path) as temporary:
-            torch.save({"images": pool.images, "labels": pool.labels}, temporary)
-    except OSError:  # a read-only cache only costs the time to make the pool again
-        pass
-    return pool
+    def make() -> dict:
+        pool = build_pool(seed)
+        return {"images": pool.images, "labels": pool.labels}
+
+    held = cached(digit_pool_file(POOL_VERSION, seed), make, _fits)
+    return LabelledImages(held["images"], held["labels"])
 
 
 def with_extra_digits(train: LabelledImages, share: float, seed: int = 0) -> LabelledImages:

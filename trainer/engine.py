@@ -9,7 +9,8 @@ epoch behind.
 
 The kept model is the final one, not the epoch with the best test accuracy: choosing by the test set and then
 reporting that figure would overstate it. With `ema_decay` it is an exponential moving average of the weights
-(torch.optim.swa_utils.AveragedModel), which smooths out the last steps' noise at no cost to training.
+(trainer.averaging, as torch.optim.swa_utils.AveragedModel computes it), which smooths out the last steps'
+noise at no cost to training.
 
 A short run (a quick try on a few thousand images) has its kept model's BatchNorm statistics measured afresh
 after each epoch; see SHORT_RUN_BATCHES.
@@ -26,13 +27,14 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from torch.optim.swa_utils import AveragedModel
 
 from .augment import augment_batch, low_resolution, thicken_or_thin
+from .averaging import WeightAverage
 from .config import BatchEnd, ConfigError, EpochEnd, Event, RunStarted, TrainConfig
 from .data import LabelledImages, normalize
 from .devices import pick_device, pick_precision
 from .evaluation import Stopped, evaluate
+from .memory import keep_freed_memory
 from .model import build_model
 from .sgd import NesterovSGD, OneCycle
 
@@ -64,6 +66,9 @@ class RunResult:
     train_images: int = 0
     checkpoint: Path | None = None        # the job's saved model (named with its accuracy), None when no epoch ended
     reject: dict | None = None            # its calibrated "not sure", saved with it (trainer.reject)
+    # The kept model's log-probabilities for the held-out images, from its last test pass when that ran on the
+    # CPU (as the calibration would compute them): the calibration reads them instead of a second pass.
+    validation_log_probs: torch.Tensor | None = None
 
     @property
     def final(self) -> EpochEnd | None:
@@ -118,25 +123,11 @@ def all_finite(model: torch.nn.Module) -> bool:
     return all(bool(torch.isfinite(t).all()) for t in model.state_dict().values() if t.is_floating_point())
 
 
-def ema_with_warm_up(decay: float):
-    """AveragedModel's EMA update, with the usual warm-up: early on the average follows the weights closely
-    (decay (1 + n) / (10 + n)), so an average over a run's first steps is not mostly the random initialization."""
-    @torch.no_grad()
-    def update(averaged: list[torch.Tensor], current: list[torch.Tensor], n_averaged: torch.Tensor) -> None:
-        step_decay = min(decay, (1 + float(n_averaged)) / (10 + float(n_averaged)))
-        if averaged[0].is_floating_point():
-            torch._foreach_lerp_(averaged, current, 1 - step_decay)
-        else:  # BatchNorm's batch counters
-            for a, c in zip(averaged, current):
-                a.copy_(c)
-    return update
-
-
 @dataclass
 class _Run:
     """What one run sets up before its first batch: the net, its average, the optimizer and schedule."""
     model: torch.nn.Module
-    ema: AveragedModel | None
+    ema: WeightAverage | None
     optimizer: NesterovSGD
     schedule: OneCycle
     total_steps: int
@@ -155,14 +146,14 @@ class _Run:
 def _set_up(config: TrainConfig, n: int, initial_state: dict | None, outlier_images: torch.Tensor | None) -> _Run:
     device = pick_device(config.device)
     dtype = pick_precision(config.precision, device)
+    keep_freed_memory()  # each batch's activations reuse the last one's memory: no page faults (trainer.memory)
     torch.manual_seed(config.seed)  # weights' initialization and dropout masks
     model = build_model(config.model, dropout=config.dropout)
     if initial_state is not None:
         model.load_state_dict(initial_state)
     # channels_last lets oneDNN skip a layout conversion around every conv on the CPU: ~25% faster here.
     model = model.to(device=device, memory_format=torch.channels_last)
-    ema = (AveragedModel(model, multi_avg_fn=ema_with_warm_up(config.ema_decay), use_buffers=True)
-           if config.ema_decay else None)
+    ema = WeightAverage(model, config.ema_decay) if config.ema_decay else None
     batches = math.ceil(n / config.batch_size)
     # torch.optim.SGD and OneCycleLR, written out (trainer/sgd.py): creating a torch optimizer imports
     # torch._dynamo, over a second of every run and a stall in the app's window.
@@ -221,7 +212,7 @@ def _train_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.T
         run.optimizer.step()
         run.step += 1
         if run.ema is not None:
-            run.ema.update_parameters(run.model)
+            run.ema.update()
         loss_value = loss.item()
         if not math.isfinite(loss_value):
             raise Diverged(f"epoch {epoch}, batch {batch + 1}", loss_value, config.lr)
@@ -234,7 +225,7 @@ def _train_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.T
 
 def _test_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.Tensor, test_split: LabelledImages,
                 validation_split: LabelledImages | None, fine_tuning: bool, stop: threading.Event):
-    """Measure the kept model after an epoch: (validation accuracy or None, test Evaluation). Raises Diverged."""
+    """Measure the kept model after an epoch: (validation Evaluation or None, test Evaluation). Raises Diverged."""
     kept = run.kept
     if not fine_tuning and epoch * run.batches < SHORT_RUN_BATCHES:
         # Statistics that overflowed while training mean the run diverged (tested as trained, the model
@@ -242,7 +233,7 @@ def _test_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.Te
         if not all_finite(kept):
             raise Diverged(f"the end of epoch {epoch}", math.nan, config.lr)
         measure_batchnorm(kept, images_all[:BATCHNORM_IMAGES], config.batch_size)
-    validation = (evaluate(kept, validation_split, run.device, stop=stop).accuracy
+    validation = (evaluate(kept, validation_split, run.device, stop=stop)
                   if validation_split is not None and len(validation_split) else None)
     evaluation = evaluate(kept, test_split, run.device, stop=stop)
     if not math.isfinite(evaluation.loss) or evaluation.loss > DIVERGED_LOSS or not all_finite(kept):
@@ -273,8 +264,7 @@ def train(config: TrainConfig, train_split: LabelledImages, test_split: Labelled
             and isinstance(config.batch_size, int) and config.batch_size >= 1):
         raise ConfigError(f"engine.train was given unchecked settings (epochs {config.epochs!r}, batch size "
                           f"{config.batch_size!r}); call TrainConfig.check() before training")
-    emit = on_event or (lambda event: None)
-    stop = stop or threading.Event()
+    emit, stop = on_event or (lambda event: None), stop or threading.Event()
     run = _set_up(config, len(train_split), initial_state, outlier_images)
     generator = torch.Generator().manual_seed(config.seed)  # shuffling and augmentation
     images_all, labels_all = train_split.images.to(run.device), train_split.labels.to(run.device)
@@ -294,10 +284,13 @@ def train(config: TrainConfig, train_split: LabelledImages, test_split: Labelled
                                                  initial_state is not None, stop)
             now = time.perf_counter()
             event = EpochEnd(epoch, train_loss, train_accuracy, evaluation.loss, evaluation.accuracy,
-                             run.optimizer.lr, now - epoch_started, now - test_started, validation)
+                             run.optimizer.lr, now - epoch_started, now - test_started,
+                             validation.accuracy if validation is not None else None)
             result.history.append(event)
             # A copy of the epoch's weights: a stop in the next epoch hands back these, not the average moved on.
             last_state = {name: tensor.detach().clone() for name, tensor in run.kept.state_dict().items()}
+            if validation is not None and run.device.type == "cpu":  # the calibration's figures, as it computes them
+                result.validation_log_probs = validation.log_probs
             if on_epoch is not None:
                 on_epoch(run.kept, result.history)
             emit(event)

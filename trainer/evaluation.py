@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import LabelledImages, normalize
+from .memory import keep_freed_memory
 
 
 class Stopped(Exception):
@@ -26,6 +27,7 @@ class Evaluation:
     labels: torch.Tensor         # N, int64: the true digits
     predictions: torch.Tensor    # N, int64
     confidences: torch.Tensor    # N, float32: the probability the model gave its prediction
+    log_probs: torch.Tensor | None = None  # N x 10, float32: all ten, as log_probabilities gave them
 
     @property
     def wrong(self) -> int:
@@ -63,6 +65,7 @@ def log_probabilities(model: torch.nn.Module, images: torch.Tensor, device: torc
     wait for it.
     """
     device = torch.device(device)
+    keep_freed_memory()  # each block reuses the last one's memory (trainer.memory)
     model.eval()
     blocks = []
     with torch.inference_mode():
@@ -85,4 +88,4 @@ def evaluate(model: torch.nn.Module, split: LabelledImages, device: torch.device
     return Evaluation(
         loss=F.nll_loss(log_probs, labels).item(),
         accuracy=(predictions == labels).float().mean().item(),
-        labels=labels, predictions=predictions, confidences=confidences.exp())
+        labels=labels, predictions=predictions, confidences=confidences.exp(), log_probs=log_probs)

@@ -34,11 +34,13 @@ JobResult = RunResult
 
 
 def save_run(path: Path, model: torch.nn.Module, config: TrainConfig, history: list[EpochEnd],
-             validation: LabelledImages | None, rename: bool, extra_meta: dict | None = None) -> tuple[Path, dict]:
+             validation: LabelledImages | None, rename: bool, extra_meta: dict | None = None,
+             validation_log_probs: torch.Tensor | None = None) -> tuple[Path, dict]:
     """The final save of a run, training's and fine-tuning's alike: "not sure" calibrated for these weights, on
-    data they never trained on (trainer.reject), saved with them, then the file named with the final test accuracy
-    when the person gave no name (`rename`). Returns where it lies and the calibration."""
-    reject = calibrate(model, validation)
+    data they never trained on (trainer.reject; `validation_log_probs`: the model's for `validation`, when the
+    run has them), saved with them, then the file named with the final test accuracy when the person gave no
+    name (`rename`). Returns where it lies and the calibration."""
+    reject = calibrate(model, validation, validation_log_probs=validation_log_probs)
     save_checkpoint(path, model, config, history, extra_meta={**(extra_meta or {}), "reject": reject})
     return (rename_with_accuracy(path, history[-1].test_accuracy) if rename else path), reject
 
@@ -108,5 +110,6 @@ def _train_into(path: Path, rename: bool, config: TrainConfig, on_event, stop: t
     result.load_seconds, result.train_images = load_seconds, len(train_split)
     if result.history:
         # The epoch saved last is this model: the final save adds its "not sure" and its name.
-        result.checkpoint, result.reject = save_run(path, result.model, config, result.history, validation, rename)
+        result.checkpoint, result.reject = save_run(path, result.model, config, result.history, validation, rename,
+                                                    validation_log_probs=result.validation_log_probs)
     return result

@@ -13,10 +13,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .files import replaced_atomically
-from .ink.redraw import pool_field
 from .paths import outlier_pool_file
-from .synth.nondigits import random_from
+from .tensor_cache import cached
 
 POOL_VERSION = 4  # 4: the crossed-out and overlaid digits can be a 1 with a long flag and a foot
 POOL_SIZE = 3000
@@ -24,6 +22,11 @@ POOL_SIZE = 3000
 
 def build_pool(size: int = POOL_SIZE, seed: int = 0, family: str = "train") -> torch.Tensor:
     """`size` non-digit pictures, N x 1 x 28 x 28 in [0, 1], read as the pad reads ink."""
+    # Imported here, not above: the ink pipeline brings scipy.ndimage (0.1-0.4 s), which a run that finds the
+    # pool in the cache, and the engine's outlier_batch, never need.
+    from .ink.redraw import pool_field
+    from .synth.nondigits import random_from
+
     rng = np.random.default_rng(seed)
     pictures = []
     while len(pictures) < size:
@@ -38,22 +41,10 @@ def build_pool(size: int = POOL_SIZE, seed: int = 0, family: str = "train") -> t
 def outlier_pool(size: int = POOL_SIZE, seed: int = 0, keep: bool = True) -> torch.Tensor:
     """The pool, from the per-user cache when it is there (loaded safely: tensors only); made afresh otherwise and,
     with `keep`, cached for the next run (the training engine, which writes no file, passes keep=False)."""
-    path = outlier_pool_file(POOL_VERSION, size, seed)
-    try:
-        pool = torch.load(path, weights_only=True)
-        if isinstance(pool, torch.Tensor) and pool.shape == (size, 1, 28, 28) and torch.isfinite(pool).all():
-            return pool
-    except Exception:  # absent, from another version, damaged: made afresh
-        pass
-    pool = build_pool(size, seed)
-    if not keep:
-        return pool
-    try:
-        with replaced_atomically(path) as temporary:
-            torch.save(pool, temporary)
-    except OSError:  # a read-only cache only costs the time to make the pool again
-        pass
-    return pool
+    def fits(pool) -> bool:
+        return isinstance(pool, torch.Tensor) and pool.shape == (size, 1, 28, 28) and bool(torch.isfinite(pool).all())
+
+    return cached(outlier_pool_file(POOL_VERSION, size, seed), lambda: build_pool(size, seed), fits, keep)
 
 
 def _shifted(image: torch.Tensor, columns: int) -> torch.Tensor:

@@ -5,8 +5,9 @@ modules can use it.
 - The data folder (on Linux ~/.local/share/digitpad) holds what a person would miss: trained models (`models/`)
   and their handwriting (`personal/`).
 - The cache folder (on Linux ~/.cache/digitpad) holds what can be made or fetched again: MNIST as downloaded
-  (`mnist/`) and the pools training adds to it (`outliers-*.pt`, `digits-*.pt`), each named for the version of
-  the code that made it, so a newer version makes its own instead of reading an older one's.
+  (`mnist/`), the pools training adds to it (`outliers-*.pt`, `digits-*.pt`) and the drawings "not sure" is
+  calibrated on (`calibration-*.pt`), each named for the version of the code that made it, so a newer version
+  makes its own instead of reading an older one's.
 
 The environment variables that point elsewhere ($DIGITPAD_DATA, $DIGITPAD_PERSONAL) are read where each folder
 is resolved (trainer.data, trainer.personal_set); these are the defaults they replace.
@@ -54,3 +55,8 @@ def outlier_pool_file(version: int, size: int, seed: int) -> Path:
 def digit_pool_file(version: int, seed: int) -> Path:
     """The cached typeset and drawn digits added to MNIST's (trainer.digit_pool)."""
     return cache_folder() / f"digits-v{version}-{seed}.pt"
+
+
+def calibration_drawings_file(version: int, count: int, seed: int) -> Path:
+    """The cached synthetic drawings "not sure" is calibrated on (trainer.calibration_drawings)."""
+    return cache_folder() / f"calibration-v{version}-{count}-{seed}.pt"

@@ -13,11 +13,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .calibration_drawings import calibration_drawings
 from .data import LabelledImages
 from .evaluation import log_probabilities
-from .ink.redraw import strokes_field
-from .synth.digits import random_digit
-from .synth.nondigits import FAMILIES, random_from
+from .synth.nondigits import FAMILIES
 from .verdicts import DIGIT_MASS
 
 FLAGGED_DIGITS = 0.02
@@ -28,25 +27,27 @@ def _probabilities(model: torch.nn.Module, images: torch.Tensor) -> np.ndarray:
     return log_probabilities(model, images).exp().numpy()
 
 
-def _synthetic(make, count: int) -> torch.Tensor:
-    fields = [field for field in (make(i) for i in range(count)) if field is not None]
-    return torch.from_numpy(np.stack(fields)).unsqueeze(1)
-
-
-def calibrate(model: torch.nn.Module, validation: LabelledImages | None, seed: int = 1) -> dict:
-    rng = np.random.default_rng(seed)
-    drawn = _synthetic(lambda i: strokes_field(random_digit(i % 10, rng)), SYNTHETIC)
+def calibrate(model: torch.nn.Module, validation: LabelledImages | None, seed: int = 1,
+              validation_log_probs: torch.Tensor | None = None) -> dict:
+    """The "reject" metadata for `model` (see the module's docstring). `validation_log_probs` are the model's
+    log-probabilities for `validation`, as log_probabilities gives them, when the caller has them already (the
+    training engine's last test pass on the CPU): the same numbers, not computed twice."""
+    drawings = calibration_drawings(SYNTHETIC, seed)  # the same pictures every run: cached per user
+    drawn, others = drawings["digits"], drawings["others"]
     drawn_labels = torch.arange(len(drawn)) % 10
-    others = _synthetic(lambda i: strokes_field(random_from("calibration", rng)[1]), SYNTHETIC)
-    images, labels = [drawn], [drawn_labels]
+    log_probs, labels = [log_probabilities(model, drawn)], [drawn_labels]
     if validation is not None and len(validation):
-        images.append(validation.images)
+        if validation_log_probs is None or validation_log_probs.shape != (len(validation), 10):
+            validation_log_probs = log_probabilities(model, validation.images)
+        log_probs.append(validation_log_probs)
         labels.append(validation.labels)
-    digits = _probabilities(model, torch.cat(images))
+    # One tensor, then exp: each probability comes out as it did when the digits were one pass (an element's
+    # exp may differ in the last bit between torch's vectorized loop and its tail).
+    digits = torch.cat(log_probs).exp().numpy()
     right = digits.argmax(axis=1) == torch.cat(labels).numpy()
     threshold = float(np.quantile(digits.max(axis=1)[right], FLAGGED_DIGITS))
     nondigits = _probabilities(model, others).max(axis=1)
-    held_out = f"{len(validation):,} MNIST training digits held out of training and " if len(images) > 1 else ""
+    held_out = f"{len(validation):,} MNIST training digits held out of training and " if len(labels) > 1 else ""
     return {
         "threshold": threshold,
         "digit_mass": DIGIT_MASS,

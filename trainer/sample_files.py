@@ -16,7 +16,6 @@ from PIL import Image
 
 from .files import replaced_atomically
 from .ink.images import ImageError, load_image
-from .ink.preprocess import as_unit_floats, ink_layer, preprocess
 from .safe_names import printable
 
 # The margin kept around the ink when a sample is saved, as a share of the ink's longer side (at least 4 px).
@@ -32,6 +31,8 @@ def sample_picture(grey: np.ndarray) -> np.ndarray | None:
     holds no ink. The pixels are the picture's own (inverted if it was light on dark), not MNIST's 28x28: the
     sample keeps the ink as drawn, and the net's view is made from it by `preprocess` when the set is read.
     """
+    from .ink.preprocess import as_unit_floats, ink_layer  # see read_sample
+
     unit = as_unit_floats(grey)
     ink = ink_layer(unit)
     if ink is None:
@@ -88,6 +89,10 @@ def read_sample(path: Path, key: tuple[int, int]) -> tuple[np.ndarray | None, st
     """(the 28x28 image, "") or (None, why it could not be read)."""
     if key[1] == 0:
         return None, "an empty file (0 bytes)"
+    # Imported here, not above: the ink pipeline brings scipy.ndimage (0.1-0.4 s), and every `trainer` command
+    # imports this module (through the personal set's errors) while only fine-tuning reads samples.
+    from .ink.preprocess import preprocess
+
     saved_from_the_pad = read_net_input(path)
     if saved_from_the_pad is not None:
         return saved_from_the_pad, ""

@@ -30,3 +30,16 @@ def run_until_reader_leaves(command: Callable[[], int]) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return BROKEN_PIPE_STATUS
+
+
+def end_process(status: int) -> None:
+    """End a finished command's process now, skipping the interpreter's teardown: after torch is imported it
+    takes 0.45 s (a garbage collection over every object torch made, then each module torn down), and does
+    nothing a finished command needs (its files are closed, a checkpoint synced to disk). What it printed is
+    flushed first. Only for the command itself: a caller in the same process gets `main`'s status back."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # the reader left, or the stream was closed: nothing more to deliver
+            pass
+    os._exit(status)

@@ -15,7 +15,7 @@ from ..engine import Diverged
 from ..export import ExportError
 from ..personal_set import PersonalSetError
 from ..safe_names import printable
-from ..terminal import run_until_reader_leaves
+from ..terminal import end_process, run_until_reader_leaves
 from . import evaluate, export, finetune, info, train
 
 COMMANDS = (train, finetune, evaluate, info, export)
@@ -30,7 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_until_reader_leaves(lambda: _run(argv))  # `trainer eval ... --json | head`: no traceback
+    """The command's exit status. Run as the command (no `argv`: the console script, `python -m trainer`), the
+    process ends here, without the interpreter's teardown (trainer.terminal.end_process)."""
+    status = run_until_reader_leaves(lambda: _run(argv))  # `trainer eval ... --json | head`: no traceback
+    if argv is None:
+        end_process(status)
+    return status
 
 
 def _run(argv: list[str] | None) -> int:
