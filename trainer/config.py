@@ -41,7 +41,7 @@ class TrainConfig:
     outlier_start: int = 1        # the first epoch with outliers (later: the net learns digits alone first)
     validation_images: int = 5000  # held out of the training images: checked each epoch, used to calibrate
     extra_digits: float = 0.0     # typeset and drawn digits added to the training images, as a share of them
-    low_resolution: float = 0.0   # share of each batch seen as a low-resolution scan enlarged, with the augmentation
+    low_resolution: float = 0.15  # share of each batch seen as a low-resolution scan enlarged, with the augmentation
     train_limit: int | None = None
     device: str = "auto"          # auto, cpu, cuda, mps
     precision: str = "auto"       # auto (bf16 where the hardware has it), bf16, fp32

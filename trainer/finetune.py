@@ -162,7 +162,7 @@ def _fine_tune_into(path: Path, rename: bool, checkpoint, base: Path, folder: Pa
     config = TrainConfig(model=checkpoint.name, epochs=settings.epochs, lr=settings.lr, seed=settings.seed,
                          dropout=base_config.dropout, ema_decay=base_config.ema_decay, thicken=base_config.thicken,
                          elastic=base_config.elastic, outlier_batch=base_config.outlier_batch,
-                         device=settings.device, precision=settings.precision, data_dir=settings.data_dir)
+                         low_resolution=base_config.low_resolution, device=settings.device, precision=settings.precision, data_dir=settings.data_dir)
     # Not checked again: `settings` were, at run_finetune's entry, with training's rules; the rest is the base's.
     outliers = outlier_pool() if config.outlier_batch else None  # cached per user, as training's
     initial_state = {name: tensor.clone() for name, tensor in checkpoint.model.state_dict().items()}
