@@ -39,8 +39,8 @@ def test_a_fine_tune_measures_before_and_after_and_saves_what_it_did(fake_dir, p
 
     real_calibrate = trainer.job.calibrate
 
-    def calibrate(model, validation):  # "not sure" calibrated again: once, on the final model, before saving
-        hooked.append((model, len(validation), real_calibrate(model, validation)))
+    def calibrate(model, validation, **options):  # "not sure" calibrated again: once, on the final model, before saving
+        hooked.append((model, len(validation), real_calibrate(model, validation, **options)))
         return hooked[-1][2]
     monkeypatch.setattr(trainer.job, "calibrate", calibrate)  # the one final save, training's (trainer.job.save_run)
 
