@@ -1,5 +1,6 @@
-"""The synthetic drawings "not sure" is calibrated on (trainer.reject): digits drawn as the pad draws them, and
-non-digits of the "calibration" family, made once and kept in the per-user cache, as the outlier pool is.
+"""The synthetic drawings "not sure" is calibrated on (trainer.reject): digits drawn as the pad draws them, the
+same kind of digits scanned at 8-16 pixels and enlarged (read as a picture is), and non-digits of the
+"calibration" family, made once and kept in the per-user cache, as the outlier pool is.
 
 Drawing them takes 0.5 s of every run's end (1,200 drawings rendered and read as the pad reads them) and gives
 the same pictures every time, so a run reads them from the cache. The calibrated threshold is a figure the
@@ -19,7 +20,8 @@ import torch
 from .paths import calibration_drawings_file
 from .tensor_cache import cached
 
-DRAWINGS_VERSION = 1
+DRAWINGS_VERSION = 2
+KINDS = ("digits", "others", "scanned")
 DRAWING_CODE = ("ink", "synth")  # the folders of trainer/ whose code draws them
 
 
@@ -28,8 +30,8 @@ def _stacked(fields: list) -> torch.Tensor:
 
 
 def draw(count: int, seed: int) -> dict[str, torch.Tensor]:
-    """`count` digits (0 to 9 in turn) and `count` non-digits, each N x 1 x 28 x 28 in [0, 1] (fewer where a
-    drawing left no ink), from one random stream: the digits first, then the non-digits."""
+    """`count` digits (0 to 9 in turn), `count` non-digits and `count` scanned digits (0 to 9 in turn), each
+    N x 1 x 28 x 28 in [0, 1] (fewer where a drawing left no ink), from one random stream, in that order."""
     # Imported here, not above: the ink pipeline brings scipy.ndimage (0.1-0.4 s), which a run that finds the
     # drawings in the cache never needs.
     from .ink.redraw import strokes_field
@@ -39,7 +41,20 @@ def draw(count: int, seed: int) -> dict[str, torch.Tensor]:
     rng = np.random.default_rng(seed)
     digits = _stacked([strokes_field(random_digit(i % 10, rng)) for i in range(count)])
     others = _stacked([strokes_field(random_from("calibration", rng)[1]) for _ in range(count)])
-    return {"digits": digits, "others": others}
+    scanned = _stacked([_scanned(i % 10, rng) for i in range(count)])
+    return {"digits": digits, "others": others, "scanned": scanned}
+
+
+def _scanned(digit: int, rng: np.random.Generator) -> np.ndarray | None:
+    """A synthetic digit drawn with a pen of 4-10% of its height, scanned at 8-16 pixels, enlarged to 112 and read
+    as a picture (preprocess): soft and blocky, as an old form's digits."""
+    from .ink.preprocess import preprocess
+    from .ink.render import render
+    from .synth.digits import random_digit
+    from .synth.pictures import low_resolution
+
+    ink = render(random_digit(digit, rng), 96, float(rng.uniform(0.04, 0.1)))
+    return preprocess(low_resolution(ink, int(rng.integers(8, 17)), 112))
 
 
 def drawing_code_digest() -> str:
@@ -66,8 +81,8 @@ def calibration_drawings(count: int, seed: int, keep: bool = True) -> dict[str, 
         return (isinstance(held, dict) and held.get("made_by") == made_by
                 and all(isinstance(held.get(kind), torch.Tensor) and held[kind].ndim == 4
                         and held[kind].shape[1:] == (1, 28, 28) and 0 < len(held[kind]) <= count
-                        and bool(torch.isfinite(held[kind]).all()) for kind in ("digits", "others")))
+                        and bool(torch.isfinite(held[kind]).all()) for kind in KINDS))
 
     held = cached(calibration_drawings_file(DRAWINGS_VERSION, count, seed),
                   lambda: {**draw(count, seed), "made_by": made_by}, fits, keep)
-    return {"digits": held["digits"], "others": held["others"]}
+    return {kind: held[kind] for kind in KINDS}
