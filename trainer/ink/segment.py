@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from .strokes import stroke_width
+
 # Two components are one digit when their columns overlap by this share of the narrower one.
 SAME_DIGIT_OVERLAP = 0.4
 # A group whose height and width are both under this share of the tallest group's height is a speck.
@@ -135,10 +137,7 @@ def _scanner_specks(labels: np.ndarray, spans: list[tuple[int, int, int, int]]) 
     tallest = max(y1 - y0 for _, _, y0, y1 in spans)
     largest = int(np.argmax([(x1 - x0) * (y1 - y0) for x0, x1, y0, y1 in spans]))
     x0, x1, y0, y1 = spans[largest]
-    own = labels[y0:y1, x0:x1] == largest + 1
-    distance = ndimage.distance_transform_edt(np.pad(own, 1))[1:-1, 1:-1]
-    ridge = own & (distance >= ndimage.maximum_filter(distance, size=3))
-    width = 2 * float(np.median(distance[ridge])) - 1  # a ridge distance of d: a stroke 2d - 1 pixels wide
+    width = stroke_width((labels[y0:y1, x0:x1] == largest + 1).astype(np.float32))
     return [i for i, size in enumerate(sizes) if size < min(width / 2, SPECK * tallest)]
 
 
