@@ -111,7 +111,10 @@ def _write(model: torch.nn.Module, path: Path, meta: dict) -> None:
                         f"{OUTPUT_NAME}, N x 10 log-probabilities of the digits 0-9.")
     fields = {"normalization_mean": str(MNIST_MEAN), "normalization_std": str(MNIST_STD),
               "model": str(meta.get("model", "")), "test_accuracy": str(meta.get("test_accuracy", "")),
-              "trained": str(meta.get("date", ""))}
+              "trained": str(meta.get("date", "")),
+              # The input convention in trainer.conventions' words, so that opening the file in digitpad (or any
+              # program that reads them) needs no question.
+              "input_range": "mnist", "ink": "bright"}
     for key, value in fields.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value

@@ -32,7 +32,7 @@ class Block:
     layers: tuple[str, ...]       # module names of its leaf layers, in order
     kinds: tuple[str, ...]        # their types: ("Conv2d", "ReLU", "BatchNorm2d", "Dropout2d")
     output: tuple[int, int, int]  # C, H, W of its feature maps
-    receptive_field: int          # input pixels (per side) that one output pixel sees
+    receptive_field: int          # input pixels (per side) that one output pixel sees (0: not known)
     kernel: tuple[int, int]       # its convolution's kernel size
 
     @property
@@ -42,7 +42,8 @@ class Block:
     def describe(self) -> str:
         """e.g. "Conv2d 3x3 → ReLU → BatchNorm2d → Dropout2d"."""
         kinds = list(self.kinds)
-        kinds[0] = f"{kinds[0]} {self.kernel[0]}x{self.kernel[1]}"
+        if self.kernel[0]:  # (0, 0): not known (an intermediate value of a foreign model's graph)
+            kinds[0] = f"{kinds[0]} {self.kernel[0]}x{self.kernel[1]}"
         return " → ".join(kinds)
 
 
