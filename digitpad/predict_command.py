@@ -11,6 +11,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from trainer import jsonsafe
+from trainer.conventions import INKS, RANGES
 from trainer.safe_names import printable
 from trainer.terminal import run_until_reader_leaves
 from trainer.verdicts import NOT_A_DIGIT, SURE, UNSURE
@@ -34,7 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "number (42), or 'not a digit'.")
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
     parser.add_argument("--model", metavar="CKPT",
-                        help="a checkpoint written by `trainer train` or the Train tab (default: the built-in model)")
+                        help="a checkpoint written by `trainer train` or the Train tab (default: the built-in "
+                             "model), or a model made elsewhere that maps 1 x 28 x 28 to 10 scores: an ONNX file, "
+                             "a TorchScript file (torch.jit.save) or a torch.export program (.pt2)")
+    parser.add_argument("--input-range", choices=list(RANGES),
+                        help="a model made elsewhere: the pixel values it expects, unit [0, 1], mnist "
+                             "((x - 0.1307) / 0.3081) or symmetric [-1, 1] (default: from the file, else the "
+                             "answer given in the window)")
+    parser.add_argument("--ink", choices=list(INKS),
+                        help="a model made elsewhere: bright ink on dark (MNIST's way) or dark ink on bright")
     parser.add_argument("--json", action="store_true",
                         help="print a JSON list: for each file the number read, each digit with its ten "
                              "probabilities, whether it is sure and its box, or the file's error")
@@ -103,17 +112,21 @@ def _predict(argv: list[str] | None) -> int:
         parser.error("--neighbours goes with --json: the neighbours are listed in the JSON")
     # Only now, with the arguments good: these import torch.
     import numpy as np
+
     from trainer.checkpoint import CheckpointError
+    from trainer.foreign import FEATURES_NOTE, ForeignError
     from trainer.ink.images import ImageError, load_image
 
-    from .reading.predictor import Predictor
 
     try:
-        predictor = Predictor.load(args.model or builtin_checkpoint_path())
-    except CheckpointError as error:
+        predictor = _load(args)
+    except (CheckpointError, ForeignError) as error:
         print(f"digitpad predict: error: {printable(error)}", file=sys.stderr)
         return 1
     index = None
+    if args.neighbours and predictor.is_foreign:
+        print(f"digitpad predict: error: --neighbours {FEATURES_NOTE}", file=sys.stderr)
+        return 1
     if args.neighbours:
         index = _training_digits(predictor)
         if index is None:
@@ -139,6 +152,36 @@ def _predict(argv: list[str] | None) -> int:
     if args.json:
         print(jsonsafe.dumps(results, indent=2))
     return 1 if failed else 0
+
+
+def _load(args) -> Predictor:
+    """The model to read with; a foreign one with the convention its flags, its file or the window gave."""
+    from trainer.conventions import Convention, file_sha256, remembered
+    from trainer.foreign import FORMATS, ForeignError, detect_format, onnx_convention
+
+    from .reading.predictor import Predictor
+
+    path = args.model or builtin_checkpoint_path()
+    fmt = detect_format(path)
+    if fmt == "checkpoint":
+        if args.input_range or args.ink:
+            raise ForeignError("--input-range and --ink are for models made elsewhere; a digitpad checkpoint "
+                               "knows its own input")
+        return Predictor.load(path)
+    try:
+        known = (onnx_convention(path) if fmt == "onnx" else None) or remembered(file_sha256(path))
+    except OSError as error:
+        raise ForeignError(f"{printable(path)} could not be read: {error.strerror or error}") from None
+    input_range = args.input_range or (known.input_range if known else None)
+    ink = args.ink or (known.ink if known else None)
+    if input_range is None or ink is None:
+        raise ForeignError(
+            f"{printable(path)} is a {FORMATS[fmt]} model whose input convention is not known: pass "
+            f"--input-range {{unit,mnist,symmetric}} (pixels in [0, 1], MNIST-normalised, or [-1, 1]) and --ink "
+            f"{{bright,dark}} (bright ink on dark as MNIST, or dark on bright); a model trained as pytorch/examples' "
+            f"MNIST example takes --input-range mnist --ink bright. (Opened once in the window, the answer given "
+            f"there is remembered.)")
+    return Predictor.load_foreign(path, Convention(input_range, ink), fmt)
 
 
 def _training_digits(predictor: Predictor) -> TrainingDigits | None:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSi
 
 from trainer.checkpoint import CheckpointError
 from trainer.export import missing_extra_message, missing_modules
+from trainer.foreign import ForeignError, detect_format
 from trainer.ink.images import ImageError, load_image
 from trainer.paths import models_dir
 from trainer.personal_set import PersonalSet, PersonalSetError
@@ -24,12 +25,14 @@ from .export.worker import export_worker
 from .handwriting.collector import SampleCollector
 from .handwriting.notice import SaveNotice
 from .handwriting.tab import HandwritingTab
+from .open_model import open_foreign
 from .reading.predictor import Predictor
 from .train.tab import TrainTab
 from .worker import Worker, WorkerSlot
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm);;All files (*)"
-MODEL_FILTER = "digitpad checkpoints (*.pt);;All files (*)"
+MODEL_FILTER = ("Models (*.pt *.pth *.onnx *.pt2);;digitpad checkpoints (*.pt);;ONNX (*.onnx);;TorchScript (*.pt "
+                "*.pth);;torch.export (*.pt2);;All files (*)")
 ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
 
 
@@ -51,7 +54,7 @@ class MainWindow(QMainWindow):
         self.export_job = WorkerSlot(self)
         self.export_job.done.connect(lambda message: self.statusBar().showMessage(message, 20000))
         self.export_job.failed.connect(self._on_export_failed)
-        self.export_job.finished.connect(lambda: self.export_action.setEnabled(True))
+        self.export_job.finished.connect(lambda: self.export_action.setEnabled(not self.predictor.is_foreign))
         self.tabs.addTab(self._build_handwriting_tab(), "My handwriting")
         self.setCentralWidget(self.tabs)
 
@@ -138,6 +141,9 @@ class MainWindow(QMainWindow):
         self.reset_model_action = file_menu.addAction("&Reset to the built-in model")
         self.reset_model_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
         self.reset_model_action.triggered.connect(self.reset_model)
+        self.convention_action = file_menu.addAction("Model's &input convention...")
+        self.convention_action.setToolTip("ask again how a model made elsewhere expects its pictures")
+        self.convention_action.triggered.connect(lambda: self.use_model(self.predictor.path, ask=True))
         self.export_action = file_menu.addAction("&Export to ONNX...")
         self.export_action.triggered.connect(self.choose_export)
         file_menu.addSeparator()
@@ -146,12 +152,19 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
 
     # ----- models -------------------------------------------------------------------------------------------
-    def use_model(self, path: str | os.PathLike) -> bool:
-        """Read with the checkpoint at `path` from now on; on a bad file say why and keep the current model."""
+    def use_model(self, path: str | os.PathLike, ask: bool = False) -> bool:
+        """Read with the checkpoint, or the ONNX, TorchScript or torch.export model, at `path` from now on; on a
+        bad file say why and keep the current model. `ask`: ask a foreign model's input convention again."""
         try:
-            predictor = Predictor.load(path)  # checks the weights' checksum and the metadata's types
+            fmt = detect_format(path)
+            if fmt == "checkpoint":
+                predictor = Predictor.load(path)  # checks the weights' checksum and the metadata's types
+            else:
+                predictor = open_foreign(self, path, fmt, ask)
+                if predictor is None:
+                    return False  # its convention was not given: nothing changes
             description = f"Model: {predictor.description()}"
-        except CheckpointError as error:
+        except (CheckpointError, ForeignError) as error:
             self.show_error("Could not open the model", str(error))
             return False
         # Only now, with nothing left to fail, does the new model answer, and the bar name it.
@@ -161,6 +174,8 @@ class MainWindow(QMainWindow):
         self.handwriting_tab.set_predictor(predictor)
         # Going back to the built-in model is offered only when another model answers.
         self.reset_model_action.setEnabled(not predictor.is_builtin)
+        self.export_action.setEnabled(not predictor.is_foreign)  # (it is exported from digitpad's own nets)
+        self.convention_action.setEnabled(predictor.is_foreign)
         self.train_tab.set_builtin_in_use(predictor.is_builtin)
         self.model_label.setText(description)
         self.model_label.setToolTip(f"{description}\n{predictor.path}")

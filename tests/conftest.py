@@ -16,7 +16,8 @@ from .fake_mnist import write_fake_mnist  # noqa: E402
 FIXTURE_MARKS = {
     "mnist": {"mnist", "mnist_dir"},   # the real MNIST from $DIGITPAD_DATA (skipped without it)
     "gui": {"qtbot", "qapp"},          # Qt widgets, through pytest-qt (the `window` fixture uses qtbot)
-    "slow": {"fake_mnist"},            # a fake MNIST is there to be trained or evaluated on (fake_dir and kin)
+    "slow": {"fake_mnist",             # a fake MNIST is there to be trained or evaluated on (fake_dir and kin)
+             "examples_models"},       # pytorch/examples' Net, trained briefly and exported three ways
 }
 
 
@@ -117,3 +118,14 @@ def window(qtbot):
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     return window
+
+
+@pytest.fixture(scope="session")
+def examples_models(mnist, tmp_path_factory):
+    """pytorch/examples' MNIST Net (tests/examples_net.py) trained briefly on the real MNIST, once per session, and
+    saved as ONNX, TorchScript and torch.export: {"onnx": path, "torchscript": path, "export": path, "net": Net}."""
+    from .examples_net import train_briefly, save_three_ways
+
+    net = train_briefly(mnist[0])
+    paths = save_three_ways(net, tmp_path_factory.mktemp("examples-net"))
+    return {**paths, "net": net}

@@ -47,7 +47,7 @@ def detect_format(path: str | os.PathLike) -> str:
             return "checkpoint"
         if any("/code/__torch__" in name or name.startswith("code/__torch__") for name in names):
             return "torchscript"
-        if any(name.endswith("archive_format") or name.endswith("models/model.json") for name in names):
+        if any(name.endswith(("archive_format", "models/model.json")) for name in names):
             return "export"
         return "checkpoint"
     if path.suffix.lower() == ".onnx":
@@ -158,6 +158,14 @@ class ForeignNet(nn.Module):
             self.outputs = "logits"
 
 
+def is_foreign(model: nn.Module | None) -> bool:
+    return isinstance(model, ForeignNet)
+
+
+FEATURES_NOTE = ("needs the model's features inside it, which digitpad reads only from its own checkpoints, not "
+                 "from a model opened from an ONNX, TorchScript or torch.export file")
+
+
 def _first_line(error: Exception) -> str:
     text = str(error).strip().splitlines()
     return text[0][:300] if text else ""
@@ -175,7 +183,10 @@ def load_foreign(path: str | os.PathLike, convention: Convention, fmt: str | Non
         model = _load_torch(path, convention, fmt)
     else:
         raise ForeignError(f"{path.name} is neither an ONNX, a TorchScript nor a torch.export file")
-    model.check()
+    try:
+        model.check()
+    except ForeignError as error:
+        raise ForeignError(f"{path.name} cannot be used: {error}") from None
     return model
 
 
@@ -192,12 +203,19 @@ def _load_torch(path: Path, convention: Convention, fmt: str) -> ForeignNet:
     return ForeignNet(path, fmt, convention, inner=inner, parameters=parameters)
 
 
-def _load_onnx(path: Path, convention: Convention) -> ForeignNet:
+def require_onnxruntime() -> None:
+    """ForeignError saying what to install when ONNX Runtime is missing."""
     try:
-        import onnxruntime
+        import onnxruntime  # noqa: F401
     except ImportError:
         raise ForeignError(f"opening an ONNX model needs ONNX Runtime, which is not installed here: "
                            f"{ONNX_INSTALL}") from None
+
+
+def _load_onnx(path: Path, convention: Convention) -> ForeignNet:
+    require_onnxruntime()
+    import onnxruntime
+
     try:
         session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     except Exception as error:

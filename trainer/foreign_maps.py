@@ -74,7 +74,7 @@ class _Unavailable(Exception):
 def _torchscript_runner(module):
     frozen = torch.jit.freeze(module.eval())
     graph = frozen.graph.copy()
-    if list(graph.inputs())[0].uses():
+    if next(iter(graph.inputs())).uses():
         raise _Unavailable("Its TorchScript graph still uses the module itself after freezing: no maps.")
     graph.eraseInput(0)  # `self`: frozen, nothing reads it
     convolutions = [node for node in graph.nodes() if node.kind() in CONVOLUTIONS]

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from torch import nn
 
 from trainer.data import DataError, missing_files, normalize, raw_folder, resolve_data_dir
+from trainer.foreign import FEATURES_NOTE, is_foreign
 from trainer.inspection import torch_threads
 from trainer.neighbour_store import Progress, TrainingDigits, training_digits
 from trainer.neighbours import Neighbour
@@ -118,6 +119,9 @@ class NearestSource(QObject):
         """Whether there is a model and MNIST to make an index of; if not, the state says which is missing."""
         if self.model is None:
             self._set(NO_MODEL)
+            return False
+        if is_foreign(self.model):
+            self._set(FAILED, f"The nearest training digits are not shown: finding them {FEATURES_NOTE}.")
             return False
         root = resolve_data_dir(self.data_dir)
         if missing_files(root):

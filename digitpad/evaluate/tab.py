@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from trainer.data import LabelledImages, as_split, missing_files, raw_folder, resolve_data_dir
+from trainer.foreign import FEATURES_NOTE, is_foreign
 from trainer.verdicts import DEFAULT_THRESHOLD
 
 from ..worker import Worker, WorkerSlot
@@ -236,7 +237,10 @@ class EvaluateTab(QWidget):
         per_class = result.per_class()
         self.per_class.set_figures(np.bincount(labels, minlength=10).tolist(), per_class["recall"],
                                    per_class["precision"])
-        self.points_map.set_set(self.model, report.split.images, labels, predictions, confidences)
+        if is_foreign(self.model):
+            self.points_map.clear(f"No map of the digits: it {FEATURES_NOTE}.")
+        else:
+            self.points_map.set_set(self.model, report.split.images, labels, predictions, confidences)
         self._reported = True
 
     @Slot(str)

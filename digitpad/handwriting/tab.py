@@ -18,6 +18,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from trainer.finetune import FinetuneResult, FinetuneSettings, PhaseStarted
+from trainer.foreign import is_foreign
 from trainer.personal_set import PersonalSet, Sample, readiness_problem
 
 from .. import builtin_checkpoint_path
@@ -163,6 +164,9 @@ class HandwritingTab(QWidget):
         self.summary.show_set(self.personal_set.folder, counts, data.skipped, data.ignored)
         self.summary.show_accuracy(self._accuracy_text(shown))
         problem = readiness_problem(counts, self.personal_set.folder)
+        if problem is None and self.predictor is not None and is_foreign(self.predictor.model):
+            problem = (f"Fine-tuning starts from a digitpad checkpoint; {self.predictor.path.name} was made "
+                       f"elsewhere ({self.predictor.model.describe()}), so it cannot be fine-tuned here.")
         self.panel.ready(problem or f"Teaches the model in use your {len(data)} samples, in about a minute. "
                                     f"The model in use is kept as it is; the new one is saved beside it.",
                          can_start=problem is None and self.predictor is not None)

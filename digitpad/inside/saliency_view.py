@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QPushButton, QWidget
 
 from trainer.attribution import LIVE_METHODS, METHODS, attribute, last_block_layer
+from trainer.foreign import is_foreign
 
 from .heatmap import COLOR_TABLES, overlay, qimage, value_range
 
@@ -68,6 +69,8 @@ class SaliencyView(QWidget):
         self.setAccessibleName("Saliency map")
         self.model = None
         self._layer = None
+        self.gradients = False
+        self.limits = ""
         self.image: np.ndarray | None = None
         self.answer: int | None = None
         self.method: str | None = None         # what the picture shows now (a METHODS key)
@@ -113,7 +116,16 @@ class SaliencyView(QWidget):
     # ----- what it explains ---------------------------------------------------------------------------------
     def set_model(self, model) -> None:
         self.model = model
-        self._layer = None if model is None else last_block_layer(model)
+        foreign = is_foreign(model)
+        # A model made elsewhere has no layer to hold for Grad-CAM, and an ONNX one no gradients at all: what is
+        # left is offered, and `limits` says what is not, in words.
+        self.gradients = model is not None and (not foreign or model.has_gradients)
+        self._layer = None if model is None or foreign else last_block_layer(model)
+        self.limits = foreign_limits(model) if foreign else ""
+        self.liveMethod.model().item(self.liveMethod.findData("gradcam")).setEnabled(self._layer is not None)
+        if self._layer is None and self.live_method() == "gradcam":
+            self.set_live_method("saliency")
+        self.liveMethod.setEnabled(self.gradients)
         self.refresh()
 
     def show_input(self, image: np.ndarray | None, answer: int | None) -> None:
@@ -141,9 +153,9 @@ class SaliencyView(QWidget):
         self._request += 1
         target = self.target()
         ready = self.model is not None and self.image is not None and target is not None
-        for button in self.slow_buttons.values():
-            button.setEnabled(ready)
-        if not ready:
+        for key, button in self.slow_buttons.items():
+            button.setEnabled(ready and (self.gradients or key == "occlusion"))
+        if not ready or not self.gradients:
             self._show_map(None, None, None)
             return
         method = self.live_method()
@@ -182,8 +194,13 @@ class SaliencyView(QWidget):
         self.method, self.shown_target, self.attribution = method, target, values
         if values is None:
             self.picture.image = None
-            self.caption.setText("<b>Saliency</b>: draw a digit to see which pixels count."
-                                 if self.model is not None else "<b>Saliency</b>: no model.")
+            if self.model is None:
+                self.caption.setText("<b>Saliency</b>: no model.")
+            elif not self.gradients:
+                self.caption.setText("<b>Saliency</b>: no live map, ONNX Runtime computes no gradients. Occlusion "
+                                     "(hiding patches, no gradients needed) shows which pixels count, on request.")
+            else:
+                self.caption.setText("<b>Saliency</b>: draw a digit to see which pixels count.")
         else:
             about = METHODS[method]
             signed = about.signed
@@ -199,3 +216,12 @@ class SaliencyView(QWidget):
             self.caption.setText(f"<b>{about.title}</b> for {whose} · {kind}")
             self.caption.setToolTip(about.about)
         self.picture.update()
+
+
+def foreign_limits(model) -> str:
+    """What the saliency map cannot show for a foreign model (trainer.foreign), in one sentence."""
+    if not model.has_gradients:
+        return ("Saliency: ONNX Runtime computes no gradients, so there is no live saliency map, Grad-CAM or "
+                "Integrated Gradients for an ONNX model; Occlusion works, on request.")
+    return ("Saliency: gradient saliency, Integrated Gradients and Occlusion work; Grad-CAM does not (it holds a "
+            "layer of the net, which a TorchScript or torch.export file does not expose as a module).")

@@ -6,7 +6,7 @@ objectName `saliency`). The maps are computed by trainer.inspection (pure PyTorc
 
 Use:
     view = InsideView()
-    view.set_model(model)        # any checkpoint's model: its blocks are read from it; the view keeps a copy
+    view.set_model(model)        # any checkpoint's model, or a foreign one (trainer.foreign): the view keeps a copy
     view.show_input(image)       # 28 x 28 floats in [0, 1], as the net reads them (DigitReading.image); None clears
     view.set_target(digit)       # explain another digit than the answer (a clicked confidence bar); None: the answer
 
@@ -25,6 +25,8 @@ from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from trainer.attribution import preload
+from trainer.foreign import is_foreign
+from trainer.foreign_maps import ForeignProbe
 from trainer.inspection import Activations, Block, FeatureProbe
 
 from .heatmap import heat_images, value_range
@@ -39,11 +41,12 @@ def _caption(block: Block, last: bool) -> BlockTiles:
     channels, height, width = block.output
     field = block.receptive_field
     digits = last and channels == 10
+    seen = f"; each of their pixels sees a {field}×{field} patch of the input (its receptive field)" if field else ""
     return BlockTiles(
         title=block.name,
-        detail=f"{channels} × {height}×{width} · RF {field}×{field}" + (" · one map per digit" if digits else ""),
-        tooltip=f"{block.describe()}\n{channels} feature maps of {height}×{width}; each of their pixels sees a "
-                f"{field}×{field} patch of the input (its receptive field).",
+        detail=f"{channels} × {height}×{width}" + (f" · RF {field}×{field}" if field else "")
+               + (" · one map per digit" if digits else ""),
+        tooltip=f"{block.describe()}\n{channels} feature maps of {height}×{width}{seen}.",
         channels=channels, tile_labels=[str(d) for d in range(10)] if digits else None)
 
 
@@ -84,6 +87,10 @@ class InsideView(QWidget):
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.enlarged = EnlargedTile(self)
         self.saliency = SaliencyView(self)
+        # What the view cannot show for a model made elsewhere, said plainly (hidden for digitpad's own nets).
+        self.note = QLabel(objectName="insideNote")
+        self.note.setWordWrap(True)
+        self.note.hide()
 
         bottom = QHBoxLayout()  # on top: the saliency map and the enlarged tile
         bottom.addWidget(self.saliency, 1)
@@ -91,6 +98,7 @@ class InsideView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bottom)
+        layout.addWidget(self.note)
         layout.addWidget(title)
         layout.addWidget(self.scroll, 1)  # the tiles take the rest, and scroll when there is not enough
 
@@ -109,12 +117,15 @@ class InsideView(QWidget):
             self.maps.set_blocks([])
         else:
             self.model = copy.deepcopy(model).cpu().eval()
-            self.probe = FeatureProbe(self.model)
+            self.probe = ForeignProbe(self.model) if is_foreign(self.model) else FeatureProbe(self.model)
             rows = [BlockTiles("input", "1 × 28×28 · what the net reads", "The 28×28 picture the net receives "
                                "(after preprocessing, before normalizing).", 1)]
             rows += [_caption(block, i == len(self.probe.blocks) - 1) for i, block in enumerate(self.probe.blocks)]
             self.maps.set_blocks(rows)
         self.saliency.set_model(self.model)
+        notes = [getattr(self.probe, "note", ""), self.saliency.limits]
+        self.note.setText(" ".join(note for note in notes if note))
+        self.note.setVisible(bool(self.note.text()))
         self.show_input(self.image)
 
     def show_input(self, image: np.ndarray | None) -> None:

@@ -1,4 +1,8 @@
-"""Reading digits with a trained checkpoint: `Predictor`, used by the Draw tab and `digitpad predict`.
+"""Reading digits with a trained model: `Predictor`, used by the Draw tab and `digitpad predict`.
+
+The scoring is pluggable: any torch module that takes MNIST-normalised N x 1 x 28 x 28 pictures and gives N x 10
+log-probabilities reads through the same NumberReader: a digitpad checkpoint's net, or a model made elsewhere
+(ONNX, TorchScript, torch.export) wrapped by trainer.foreign as one (`Predictor.load_foreign`).
 
 Nothing here imports Qt, so `digitpad predict` runs on machines without a display.
 """
@@ -12,7 +16,9 @@ import numpy as np
 import torch
 
 from trainer.checkpoint import load_checkpoint
+from trainer.conventions import Convention
 from trainer.data import normalize
+from trainer.foreign import FORMATS, is_foreign, load_foreign
 from trainer.ink.render import Stroke
 from trainer.inspection import torch_threads
 from trainer.metadata import describe_accuracy
@@ -41,6 +47,16 @@ class Predictor:
         checkpoint = load_checkpoint(path)
         return cls(checkpoint.model, checkpoint.meta, Path(path), checkpoint.notes)
 
+    @classmethod
+    def load_foreign(cls, path: str | os.PathLike, convention: Convention, fmt: str | None = None) -> Predictor:
+        """A model from another program; raises ForeignError, whose message says what is wrong with the file."""
+        model = load_foreign(path, convention, fmt)
+        return cls(model, {"model": FORMATS[model.format]}, Path(path))
+
+    @property
+    def is_foreign(self) -> bool:
+        return is_foreign(self.model)
+
     @property
     def is_builtin(self) -> bool:
         return self.path.resolve() == builtin_checkpoint_path().resolve()
@@ -48,7 +64,10 @@ class Predictor:
     def description(self) -> str:
         """One line for a status bar: which model, how big, how good."""
         name = "built-in model" if self.is_builtin else self.path.name
-        parts = [f"{name} ({self.meta.get('model', '?')})", f"{count_parameters(self.model):,} parameters"]
+        count = self.model.parameter_count if self.is_foreign else count_parameters(self.model)
+        parts = [f"{name} ({self.meta.get('model', '?')})", f"{count:,} parameters" if count else "parameters: ?"]
+        if self.is_foreign:
+            parts.append(f"input {self.model.convention.describe()}")
         accuracy = describe_accuracy(self.meta)
         if accuracy:
             parts.append(accuracy)
