@@ -52,7 +52,11 @@ class ConventionDialog(QDialog):
 def ask_convention(parent: QWidget, name: str, fmt: str) -> Convention | None:
     """The convention a person picks for the file, or None when they cancel."""
     dialog = ConventionDialog(name, fmt, parent)
-    return dialog.chosen() if dialog.exec() == QDialog.DialogCode.Accepted else None
+    try:
+        return dialog.chosen() if dialog.exec() == QDialog.DialogCode.Accepted else None
+    finally:
+        dialog.setParent(None)  # gone from the window's children now, not at the next event loop's turn
+        dialog.deleteLater()
 
 
 def open_foreign(parent: QWidget, path: str | os.PathLike, fmt: str, ask: bool = False) -> Predictor | None:
