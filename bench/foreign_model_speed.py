@@ -2,8 +2,9 @@
 
 In the real window, for the built-in model and then each model file given: the model is opened (its convention
 given by --input-range and --ink, remembered as the window would), a 7 is drawn with mouse events driven by a
-QTimer inside a running event loop, and every live update the Draw tab makes (`predict_now`: the reading, the
-bars, the inside view's maps and live saliency) is timed. Prints, per model, the median and 95th percentile of
+QTimer inside a running event loop, and the update each finished 7 gets (the Draw tab's `predict_now`: the reading,
+the bars, the nearest examples when MNIST is found, the inside view's maps and live saliency) is timed, and then
+its two parts alone (the reading; the inside view's update). Prints, per model, the median and 95th percentile of
 an update, what the reading read, and the process's resident memory after opening and reading (growth over the
 built-in model's).
 
@@ -34,6 +35,11 @@ from trainer.devices import cpu_capability  # noqa: E402
 SEVEN = [[(0.25 + 0.025 * i, 0.22) for i in range(21)] + [(0.75 - 0.0175 * i, 0.22 + 0.028 * i) for i in range(21)]]
 
 
+def summary(times: list[float]) -> str:
+    ms = sorted(t * 1000 for t in times)
+    return f"median {statistics.median(ms):5.1f} ms, p95 {ms[int(len(ms) * 0.95)]:5.1f} ms"
+
+
 def resident_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -41,9 +47,10 @@ def resident_mb() -> float:
     return float("nan")
 
 
-def measure(window: MainWindow, strokes: int) -> tuple[list[float], str]:
+def measure(window: MainWindow, strokes: int) -> tuple[list[float], dict, str]:
     """Draw the 7 `strokes` times (cleared between) from inside a running event loop; every live update's time."""
     times: list[float] = []
+    parts: dict[str, list[float]] = {"reading": [], "inside view": []}
     tab = window.draw_tab
     original = tab.predict_now
 
@@ -51,7 +58,12 @@ def measure(window: MainWindow, strokes: int) -> tuple[list[float], str]:
         started = time.perf_counter()
         original()
         times.append(time.perf_counter() - started)
-    tab.predict_now = timed_predict
+        started = time.perf_counter()
+        window.predictor.read_strokes(tab.canvas.strokes(), tab.canvas.pen_width)
+        parts["reading"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        tab.inside.show_input(tab.reading.digits[0].image)
+        parts["inside view"].append(time.perf_counter() - started)
     loop, left = QEventLoop(), [strokes]
     read = []
 
@@ -67,8 +79,7 @@ def measure(window: MainWindow, strokes: int) -> tuple[list[float], str]:
         QTimer.singleShot(20, step)
     QTimer.singleShot(0, step)
     loop.exec()
-    tab.predict_now = original
-    return times, max(set(read), key=read.count)
+    return times, parts, max(set(read), key=read.count)
 
 
 def main() -> int:
@@ -92,13 +103,15 @@ def main() -> int:
             if not window.use_model(path):
                 print(f"{path}: could not be opened")
                 continue
-        times, read = measure(window, args.strokes)
+        times, parts, read = measure(window, args.strokes)
         memory = resident_mb()
         base = memory if base is None else base
-        ms = sorted(t * 1000 for t in times)
         name = "built-in model" if path is None else Path(path).name
-        print(f"{name:<22} update median {statistics.median(ms):6.1f} ms  p95 {ms[int(len(ms) * 0.95)]:6.1f} ms  "
-              f"read {read!r}  RSS {memory:6.0f} MB (+{memory - base:.0f})")
+        inside = window.draw_tab.inside
+        print(f"{name:<20} update {summary(times)}  read {read!r}  RSS {memory:5.0f} MB ({memory - base:+.0f}); "
+              f"{inside.block_count()} map rows, live saliency: {inside.saliency.method or 'none'}")
+        for part, part_times in parts.items():
+            print(f"{'':<20}   {part + ':':<12} {summary(part_times)}")
     window.close()
     return 0
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from trainer.conventions import INKS, RANGES, Convention, file_sha256, remember, remembered
-from trainer.foreign import FORMATS, ForeignError, onnx_convention, require_onnxruntime
+from trainer.foreign import A_FORMAT, ForeignError, onnx_convention, require_onnxruntime
 
 from .reading.predictor import Predictor
 
@@ -23,7 +23,8 @@ class ConventionDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("conventionDialog")
         self.setWindowTitle("The model's input")
-        about = QLabel(f"<b>{name}</b> is a {FORMATS[fmt]} model made outside digitpad. How were the pictures it "
+        self.setMinimumWidth(480)
+        about = QLabel(f"<b>{name}</b> is {A_FORMAT[fmt]} model made outside digitpad. How were the pictures it "
                        f"learnt from given to it? (Asked once: the answer is remembered for this file.)")
         about.setWordWrap(True)
         self.input_range = QComboBox(objectName="inputRange")

@@ -157,7 +157,7 @@ def _predict(argv: list[str] | None) -> int:
 def _load(args) -> Predictor:
     """The model to read with; a foreign one with the convention its flags, its file or the window gave."""
     from trainer.conventions import Convention, file_sha256, remembered
-    from trainer.foreign import FORMATS, ForeignError, detect_format, onnx_convention
+    from trainer.foreign import A_FORMAT, ForeignError, detect_format, onnx_convention
 
     from .reading.predictor import Predictor
 
@@ -176,7 +176,7 @@ def _load(args) -> Predictor:
     ink = args.ink or (known.ink if known else None)
     if input_range is None or ink is None:
         raise ForeignError(
-            f"{printable(path)} is a {FORMATS[fmt]} model whose input convention is not known: pass "
+            f"{printable(path)} is {A_FORMAT[fmt]} model whose input convention is not known: pass "
             f"--input-range {{unit,mnist,symmetric}} (pixels in [0, 1], MNIST-normalised, or [-1, 1]) and --ink "
             f"{{bright,dark}} (bright ink on dark as MNIST, or dark on bright); a model trained as pytorch/examples' "
             f"MNIST example takes --input-range mnist --ink bright. (Opened once in the window, the answer given "

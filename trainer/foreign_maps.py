@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from .data import normalize
-from .foreign import ForeignNet
+from .foreign import ForeignNet, one_thread
 from .inspection import INPUT_SIZE, Activations, Block, torch_threads
 
 CONVOLUTIONS = ("aten::conv2d", "aten::_convolution", "aten::convolution")
@@ -142,7 +142,7 @@ def _onnx_runner(model: ForeignNet):
               if name in shapes and name not in outputs and len(shapes[name].dim) == 4]
     for name in chosen:
         proto.graph.output.append(onnx.helper.make_empty_tensor_value_info(name))
-    session = onnxruntime.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(proto.SerializeToString(), one_thread(), providers=["CPUExecutionProvider"])
     input_name = session.get_inputs()[0].name
     first = session.get_outputs()[0].name
 
