@@ -58,7 +58,9 @@ def test_the_file_menu_offers_images_models_reset_and_quit_with_shortcuts(window
     entries = {action.text().replace("&", ""): action.shortcut().toString()
                for action in file_menu.actions() if not action.isSeparator()}
     assert entries == {"Open image...": "Ctrl+O", "Open model...": "Ctrl+Shift+O",
-                       "Reset to the built-in model": "Ctrl+Shift+R", "Export to ONNX...": "", "Quit": "Ctrl+Q"}
+                       "Reset to the built-in model": "Ctrl+Shift+R", "Model's input convention...": "",
+                       "Export to ONNX...": "", "Quit": "Ctrl+Q"}
+    assert not window.convention_action.isEnabled()  # only for a model made elsewhere (tests/test_foreign_window.py)
 
 
 def test_a_bad_model_given_at_start_is_reported_and_the_built_in_one_used(qtbot, tmp_path):

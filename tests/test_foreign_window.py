@@ -7,8 +7,8 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QMessageBox, QPushButton
 
-import digitpad.open_model as open_model
 import digitpad.window as window_module
+from digitpad import open_model
 from trainer.conventions import Convention, file_sha256, remembered
 
 from .drawing import SEVEN
