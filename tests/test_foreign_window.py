@@ -146,3 +146,24 @@ def test_a_missing_onnx_runtime_is_named_before_anything_is_asked(window, exampl
     assert "pip install onnxruntime" in box.informativeText() and answers.asked == []
     assert window.predictor is before
     assert isinstance(box, QMessageBox)
+
+
+@pytest.fixture
+def ready_set(tmp_path, monkeypatch):
+    """A handwriting set with enough samples to fine-tune on, named before the window is made."""
+    from .personal_samples import write_personal_set
+
+    folder = tmp_path / "personal"
+    monkeypatch.setenv("DIGITPAD_PERSONAL", str(folder))
+    return write_personal_set(folder, per_digit=2)
+
+
+def test_a_foreign_model_reads_the_handwriting_set_but_is_not_fine_tuned(ready_set, window, examples_models,
+                                                                          answers, qtbot):
+    open_via_menu(window, answers, examples_models["torchscript"], EXAMPLES)
+    tab = window.handwriting_tab
+    with qtbot.waitSignal(tab.setShown, timeout=TIMEOUT_MS):
+        window.tabs.setCurrentWidget(tab)
+    assert "examples-net.pt" in tab.findChild(QLabel, "setAccuracy").text()
+    assert not tab.findChild(QPushButton, "finetune").isEnabled()
+    assert "cannot be fine-tuned" in tab.findChild(QLabel, "finetuneHint").text()
