@@ -202,6 +202,42 @@ def test_bad_and_foreign_files_get_a_clear_message(tmp_path):
     assert not (tmp_path / "pwned").exists()  # the crafted pickle was never run
 
 
+def crafted_export(good, folder):
+    """`good` (a torch.export archive) with its first weight swapped for a pickle that would write a file."""
+    import zipfile
+
+    crafted = folder / "crafted.pt2"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(crafted, "w") as target:
+        [config_name] = [name for name in source.namelist() if name.endswith("model_weights_config.json")]
+        config = json.loads(source.read(config_name))
+        first = next(iter(config["config"].values()))
+        first["use_pickle"] = True  # torch.export.load then reads it with torch.load(weights_only=False)
+        for name in source.namelist():
+            data = source.read(name)
+            if name == config_name:
+                data = json.dumps(config).encode()
+            elif name.endswith(f"data/weights/{first['path_name']}"):
+                data = pickle.dumps(_Exploit(folder / "pwned"))
+            target.writestr(name, data)
+    return crafted
+
+
+def test_a_crafted_torch_export_archive_never_runs_its_pickle(examples_models, tmp_path):
+    crafted = crafted_export(examples_models["export"], tmp_path)
+    assert detect_format(crafted) == "export"
+    with pytest.raises(ForeignError, match="could not be read as a torch.export file"):
+        load_foreign(crafted, EXAMPLES)
+    assert not (tmp_path / "pwned").exists()
+    opaque = tmp_path / "opaque.pt2"
+    import zipfile
+    with zipfile.ZipFile(opaque, "w") as archive:
+        archive.writestr("m/archive_format", "pt2")
+        archive.writestr("m/data/constants/opaque_obj_0", pickle.dumps(_Exploit(tmp_path / "pwned")))
+    with pytest.raises(ForeignError, match="holds Python objects"):
+        load_foreign(opaque, EXAMPLES)
+    assert not (tmp_path / "pwned").exists()
+
+
 def test_a_foreign_net_copies_for_other_threads_and_shares_its_onnx_session(examples_models):
     import copy
 

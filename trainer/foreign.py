@@ -10,8 +10,11 @@ log-probabilities: rows that are all non-negative and sum to 1 were probabilitie
 else is treated as logits or log-probabilities, and a log-softmax makes either into log-probabilities (it leaves
 log-probabilities as they are). Which of the two a model gives is decided once, on the check pass at load time.
 
-A file is never unpickled as Python: TorchScript and torch.export archives are read by their own loaders, which
-rebuild only tensors and their graphs; a torch.save pickle is left to trainer.checkpoint (weights only).
+A file is never unpickled as Python: a TorchScript archive is read by TorchScript's own unpickler, which rebuilds
+only tensors and TorchScript types; a torch.export archive would unpickle pickled weights and Python objects
+(`torch.load(weights_only=False)`, `pickle.loads`), so one that holds Python objects is refused and the rest is
+read with every torch.load forced to weights only; a torch.save pickle is left to trainer.checkpoint (weights
+only).
 """
 
 from __future__ import annotations
@@ -196,12 +199,29 @@ def _load_torch(path: Path, convention: Convention, fmt: str) -> ForeignNet:
         if fmt == "torchscript":
             inner = torch.jit.load(str(path), map_location="cpu").eval()
         else:
-            inner = torch.export.load(str(path)).module()
+            inner = _load_export(path)
     except Exception as error:  # a truncated or crafted archive: its loader's own words
         raise ForeignError(f"{path.name} could not be read as a {FORMATS[fmt]} file ({type(error).__name__}: "
                            f"{_first_line(error)}); is it whole?") from None
     parameters = sum(p.numel() for p in inner.parameters())
     return ForeignNet(path, fmt, convention, inner=inner, parameters=parameters)
+
+
+def _load_export(path: Path) -> nn.Module:
+    """A torch.export program's module, read without running any Python the file may hold (see the docstring)."""
+    names = zipfile.ZipFile(path).namelist()
+    if any(Path(name).name.startswith(("custom_obj_", "opaque_obj_")) for name in names):
+        raise ForeignError(f"{path.name} holds Python objects (pickled), which digitpad does not unpickle: a file "
+                           f"can run code that way. Export a model made of tensors and torch operations only.")
+    previous = os.environ.get("TORCH_FORCE_WEIGHTS_ONLY_LOAD")
+    os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"] = "1"  # read by every torch.load, inside torch.export.load too
+    try:
+        return torch.export.load(str(path)).module()
+    finally:
+        if previous is None:
+            del os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"]
+        else:
+            os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"] = previous
 
 
 def require_onnxruntime() -> None:
