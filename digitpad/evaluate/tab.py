@@ -315,7 +315,5 @@ class EvaluateTab(QWidget):
             self.message.setText(f"<b>MNIST is not in {raw_folder(root)}</b> (missing: {', '.join(missing)}). "
                                  f"Choose the data folder in the Train tab (or download MNIST there), or set "
                                  f"DIGITPAD_DATA to the folder that holds MNIST/raw/.")
-            self.message.show()
-        else:
-            self.message.hide()
+        self.message.setVisible(bool(missing))
         return not missing
