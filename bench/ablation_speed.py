@@ -83,10 +83,12 @@ def measure_cost(window) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", help="folder holding MNIST/raw/ (default: $DIGITPAD_DATA, else the per-user cache)")
+    parser.add_argument("--data-dir", help="folder holding MNIST/raw/ (default: $DIGITPAD_DATA)")
     parser.add_argument("--repeat", type=int, default=100)
     args = parser.parse_args()
     data_dir = args.data_dir or MNIST_DIR
+    if not data_dir:  # the window's own DIGITPAD_DATA is an empty folder, so that its nearest examples stay idle
+        parser.error("say where MNIST is: --data-dir DIR or DIGITPAD_DATA")
     app = QApplication.instance() or QApplication([])  # noqa: F841
     window = MainWindow()
     window.resize(1320, 900)

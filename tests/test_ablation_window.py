@@ -142,9 +142,17 @@ def test_the_evaluate_tab_runs_with_the_channels_off_and_says_so(drawn, qtbot, f
     assert note.isHidden() and tab.switched_off.off == ({}, "")
 
 
-def test_a_new_model_brings_every_channel_back(drawn, qtbot):
-    click_tile(drawn, qtbot, 4, 2)
-    drawn.reset_model()
+def test_a_new_model_brings_every_channel_back_and_drops_a_measurement_under_way(drawn, qtbot, fake_dir):
+    drawn.draw_tab.set_data_dir(fake_dir)
     inside = drawn.draw_tab.inside
+    cost = drawn.findChild(QPushButton, "ablationCost")
+    click_tile(drawn, qtbot, 4, 2)
+    qtbot.mouseClick(cost, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(inside.cost_job.finished, timeout=20000):
+        drawn.reset_model()  # while it measures: the result is about the previous model
     assert not inside.switch.active and inside.maps.off == set()
     assert drawn.findChild(QLabel, "evalSwitchedOff").isHidden()
+    summary = drawn.findChild(QLabel, "ablationSummary").text()
+    assert "Click a tile" in summary and "%" not in summary  # no figures of the previous model's channels
+    click_tile(drawn, qtbot, 4, 2)
+    assert cost.isEnabled()  # and a new measurement can start

@@ -1,8 +1,9 @@
 """The inside view's line about switched-off channels: which are off, "Restore all", and "What it costs".
 
 It knows nothing of the tiles or the model: the inside view tells it what is off (`show_switched`), that a
-measurement runs (`show_measuring`) and what it found (`show_cost`, `show_failure`); it signals
-`restoreRequested` and `costRequested`.
+measurement runs (`show_measuring`), what it found (`show_cost`, `show_failure`) and that its thread has ended
+(`measuring_ended`: also for a measurement dropped because the model changed); it signals `restoreRequested` and
+`costRequested`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from trainer.ablation import Cost
 
+LONGEST = 200  # characters of the list of switched-off channels shown; the whole list is in the tooltip
 HINT = ("Click a tile to switch its channel off (its output set to zero) and see what the net does without it; "
         "click it again to switch it back on. Right-click a tile to keep it enlarged.")
 
@@ -49,12 +51,13 @@ class AblationPanel(QWidget):
     def show_switched(self, description: str, count: int, total: int) -> None:
         """What is off now ("features.2: 5, 7"; "" for none) of `total` channels; a cost shown before is dropped
         (it was for other channels)."""
-        self._switched = description
+        self._switched = _shortened(description)
+        self.summary.setToolTip(description)
         if not count:
             self.summary.setText(HINT)
         else:
-            self.summary.setText(f"<b>Switched off</b> ({count} of {total} channels): {description}. The bars, the "
-                                 f"reading and the saliency map show the net without them.")
+            self.summary.setText(f"<b>Switched off</b> ({count} of {total} channels): {self._switched}. The bars, "
+                                 f"the reading and the saliency map show the net without them.")
         self._enable()
 
     def show_measuring(self, images: str = "the MNIST test set") -> None:
@@ -62,21 +65,25 @@ class AblationPanel(QWidget):
         self.summary.setText(f"<b>Switched off</b>: {self._switched}. Measuring the test accuracy on {images}…")
         self._enable()
 
-    def show_cost(self, description: str, cost: Cost) -> None:
-        """The figures for the channels `description` names (those off when the measurement started)."""
+    def measuring_ended(self) -> None:
         self._measuring = False
         self._enable()
+
+    def show_cost(self, description: str, cost: Cost) -> None:
+        """The figures for the channels `description` names (those off when the measurement started)."""
         verb = "costs" if cost.points >= 0 else "gains"
         self.summary.setText(
-            f"<b>Switched off</b>: {description}. Test accuracy <b>{cost.accuracy_off:.2%}</b> with them off, "
-            f"{cost.accuracy_all:.2%} with none off: it {verb} {abs(cost.points):.2f} points "
+            f"<b>Switched off</b>: {_shortened(description)}. Test accuracy <b>{cost.accuracy_off:.2%}</b> with "
+            f"them off, {cost.accuracy_all:.2%} with none off: it {verb} {abs(cost.points):.2f} points "
             f"({cost.images:,} MNIST test digits, {cost.seconds:.1f} s).")
 
     def show_failure(self, message: str) -> None:
-        self._measuring = False
-        self._enable()
         self.summary.setText(f"<b>Switched off</b>: {self._switched}. What it costs could not be measured: {message}")
 
     def _enable(self) -> None:
         self.restore.setEnabled(bool(self._switched))
         self.cost.setEnabled(bool(self._switched) and not self._measuring)
+
+
+def _shortened(description: str) -> str:
+    return description if len(description) <= LONGEST else description[:LONGEST - 1].rstrip(" ,;") + "…"

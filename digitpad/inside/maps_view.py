@@ -163,7 +163,7 @@ class FeatureMapsView(QWidget):
         if hit is None and caption is not None:
             self.setToolTip(self.blocks[caption].tooltip)
         elif hit is not None:
-            self.setToolTip(f"{self.blocks[hit[0]].title}, channel {hit[1]}")
+            self.setToolTip(f"{self.blocks[hit[0]].title}, channel {hit[1]}" + _what_a_click_does(hit, self.off))
         else:
             self.setToolTip("")
 
@@ -223,6 +223,14 @@ class FeatureMapsView(QWidget):
             painter.setPen(QPen(FRAME_COLOR, 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(self._rects[self.selected[0]][self.selected[1]].adjusted(-1, -1, 1, 1))
+
+
+def _what_a_click_does(tile: tuple[int, int], off: set[tuple[int, int]]) -> str:
+    if tile[0] == 0:  # the input: nothing to switch off
+        return ": click to keep it enlarged"
+    if tile in off:
+        return ", switched off: click to switch it back on"
+    return ": click to switch it off, right-click to keep it enlarged"
 
 
 def _paint_off(painter: QPainter, rect: QRect) -> None:

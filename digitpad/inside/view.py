@@ -121,6 +121,7 @@ class InsideView(QWidget):
         self.ablation.costRequested.connect(self.measure_cost)
         self.cost_job.done.connect(self._on_cost)
         self.cost_job.failed.connect(self.ablation.show_failure)
+        self.cost_job.finished.connect(self.ablation.measuring_ended)
         # Captum's import (over half a second, most of it matplotlib's) is paid while the window idles, not on the
         # first stroke, and in a thread of its own: on the GUI thread it stalled the event loop for 370 ms.
         QTimer.singleShot(PRELOAD_DELAY_MS, start_preload)
@@ -238,7 +239,7 @@ class InsideView(QWidget):
         tile = tile or self.maps.selected
         if tile is None or self.activations is None:
             # Never a bare grey box: before anything is drawn it says what will appear in it.
-            self.enlarged.clear("Hover over a tile to enlarge it; click to keep it here." if self.activations
+            self.enlarged.clear("Hover over a tile to enlarge it; right-click to keep it here." if self.activations
                                 else "Enlarged tile: draw a digit, then hover over a tile of its feature maps.")
             return
         block, channel = tile
