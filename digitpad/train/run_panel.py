@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -148,6 +149,11 @@ class RunPanel(QGroupBox):
         self._fraction = (epoch - 1 + batch / batches) / epochs
         self.progress.setValue(round(self._fraction * 1000))
         self._update_times()
+
+    def set_epochs(self, epochs: int) -> None:
+        """The run now has `epochs` epochs (one more was asked for while it trained)."""
+        if self._run is not None:
+            self._run = replace(self._run, epochs=epochs)
 
     def epoch_ended(self, event: EpochEnd) -> None:
         self._fraction = event.epoch / self._run.epochs if self._run else self._fraction
