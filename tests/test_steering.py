@@ -41,10 +41,10 @@ def test_requests_from_another_thread_are_applied_in_order_at_the_position_asked
                                               steering.one_more_epoch()))
     asking.start()
     asking.join()
-    assert list(steering.apply(1, 1, threading.Event())) == [
+    assert list(steering.changes(1, 1, threading.Event())) == [
         Steered("lr_multiplier", 1, 1, 2.5), Steered("augment", 1, 1, False), Steered("epochs", 1, 1, 3)]
     assert (steering.lr_multiplier, steering.augment, steering.epochs) == (2.5, False, 3)
-    assert list(steering.apply(1, 2, threading.Event())) == []  # each request is applied once
+    assert list(steering.changes(1, 2, threading.Event())) == []  # each request is applied once
     assert steering.meta()["epochs"] == 3 and len(steering.meta()["steering"]) == 3
     assert Steering().meta() == {}  # an unsteered run's metadata is as before
 
@@ -58,7 +58,7 @@ def test_a_multiplier_out_of_range_is_refused_in_words(multiplier):
 def test_a_pause_waits_without_using_the_cpu_until_resumed_and_a_stop_ends_it():
     steering, stop = Steering(), threading.Event()
     steering.pause()
-    applied = steering.apply(2, 5, stop)
+    applied = steering.changes(2, 5, stop)
     assert next(applied) == Steered("pause", 2, 5, None)
     threading.Timer(0.6, steering.resume).start()
     threading.Timer(0.3, lambda: steering.set_lr_multiplier(0.5)).start()  # asked while paused
@@ -70,7 +70,7 @@ def test_a_pause_waits_without_using_the_cpu_until_resumed_and_a_stop_ends_it():
     assert steering.paused_seconds == pytest.approx(wall, abs=0.1)
 
     steering.pause()
-    applied = steering.apply(3, 1, stop)
+    applied = steering.changes(3, 1, stop)
     next(applied)
     threading.Timer(0.2, stop.set).start()
     started = time.perf_counter()
@@ -85,9 +85,9 @@ def test_recorded_changes_are_checked_and_a_replay_leaves_the_pauses_out():
     replay = Steering.replaying(parse_changes(recorded, "run.json"))
     replay.start(2)
     stop = threading.Event()
-    assert [list(replay.apply(1, batch, stop)) for batch in (1, 2, 3)] == [[], [], []]
-    assert list(replay.apply(1, 4, stop)) == [Steered("augment", 1, 4, False)]
-    assert list(replay.apply(2, 1, stop)) == [Steered("lr_multiplier", 2, 1, 0.5)]
+    assert [list(replay.changes(1, batch, stop)) for batch in (1, 2, 3)] == [[], [], []]
+    assert list(replay.changes(1, 4, stop)) == [Steered("augment", 1, 4, False)]
+    assert list(replay.changes(2, 1, stop)) == [Steered("lr_multiplier", 2, 1, 0.5)]
     for bad, words in [({"what": "speed", "epoch": 1, "batch": 1}, "one of lr_multiplier"),
                        ({"what": "augment", "epoch": 0, "batch": 1, "value": True}, "whole numbers from 1"),
                        ({"what": "lr_multiplier", "epoch": 1, "batch": 1, "value": 9}, "from 0.1 to 3"),

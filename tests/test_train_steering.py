@@ -69,11 +69,17 @@ def test_pause_holds_the_run_with_the_window_on_time_and_resume_finishes_it(wind
     tab.job.progress.connect(lambda event: trained.append(event)
                              if isinstance(event, (BatchProgress, EpochEnd)) else None)
     rows, batch = tab.table.rowCount(), tab.run_panel.epochProgress.value()
-    gaps = timer_gaps(1.5)
+    cpu = time.process_time()
+    gaps = sorted(timer_gaps(1.5))
+    cpu = time.process_time() - cpu
     assert trained == [] and tab.table.rowCount() == rows and tab.run_panel.epochProgress.value() == batch
-    late = max(gaps) - 0.020
-    print(f"paused: {len(gaps)} timer ticks of 20 ms in 1.5 s, the latest {late * 1000:.1f} ms late")
-    assert len(gaps) >= 50 and late < 0.1, (len(gaps), late)
+    print(f"paused: {len(gaps)} ticks of a 20 ms timer in 1.5 s; gaps median {gaps[len(gaps) // 2] * 1000:.1f} ms, "
+          f"90th percentile {gaps[len(gaps) * 9 // 10] * 1000:.1f} ms, longest {gaps[-1] * 1000:.1f} ms; "
+          f"the process used {cpu:.2f} s of CPU")
+    # The window is free (a tick every 20 ms, give or take the machine's load), and the paused run costs no CPU:
+    # a busy wait would use a whole core.
+    assert gaps[len(gaps) // 2] < 0.03 and gaps[len(gaps) * 9 // 10] < 0.06, gaps
+    assert cpu < 0.5
 
     with qtbot.waitSignal(tab.runFinished, timeout=RUN_TIMEOUT_MS):
         qtbot.mouseClick(tab.findChild(QPushButton, "pauseTraining"), Qt.LeftButton)  # Resume

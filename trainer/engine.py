@@ -198,8 +198,7 @@ def _train_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.T
     order = torch.randperm(n, generator=generator).to(run.device)
     loss_sum, correct = 0.0, 0
     for batch in range(run.batches):
-        for change in steering.apply(epoch, batch + 1, stop, run.step):  # a pause waits here
-            emit(change)
+        steering.apply(epoch, batch + 1, stop, run.step)  # a pause waits here
         if stop.is_set():
             raise Stopped
         augment = planned_augment if steering.augment is None else steering.augment
@@ -258,6 +257,19 @@ def _test_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.Te
     return validation, evaluation
 
 
+def _epoch(run: _Run, config: TrainConfig, epoch: int, training: tuple, stop: threading.Event, emit,
+           steering: Steering, testing: tuple) -> tuple[EpochEnd, object]:
+    """Train and test one epoch: its EpochEnd (its time leaves a pause out) and the validation Evaluation."""
+    started, paused = time.perf_counter(), steering.paused_seconds
+    train_loss, train_accuracy = _train_epoch(run, config, epoch, *training, stop, emit, steering)
+    test_started = time.perf_counter()
+    validation, evaluation = _test_epoch(run, config, epoch, training[0], *testing, stop)
+    now = time.perf_counter()
+    return EpochEnd(epoch, train_loss, train_accuracy, evaluation.loss, evaluation.accuracy, run.optimizer.lr,
+                    now - started - (steering.paused_seconds - paused), now - test_started,
+                    validation.accuracy if validation is not None else None), validation
+
+
 def train(config: TrainConfig, train_split: LabelledImages, test_split: LabelledImages,
           on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None,
           initial_state: dict | None = None, validation_split: LabelledImages | None = None,
@@ -284,7 +296,7 @@ def train(config: TrainConfig, train_split: LabelledImages, test_split: Labelled
                           f"{config.batch_size!r}); call TrainConfig.check() before training")
     emit, stop, steering = on_event or (lambda event: None), stop or threading.Event(), steering or Steering()
     run = _set_up(config, len(train_split), initial_state, outlier_images)
-    steering.start(config.epochs, run.schedule, run.batches)  # one more epoch stretches the schedule's rest
+    steering.start(config.epochs, emit, run.schedule, run.batches)  # one more epoch stretches the schedule's rest
     generator = torch.Generator().manual_seed(config.seed)  # shuffling and augmentation
     images_all, labels_all = train_split.images.to(run.device), train_split.labels.to(run.device)
     result = RunResult()
@@ -297,16 +309,8 @@ def train(config: TrainConfig, train_split: LabelledImages, test_split: Labelled
     try:
         while epoch < steering.epochs:  # one more epoch, asked for while it trains, adds to it
             epoch += 1
-            epoch_started, paused = time.perf_counter(), steering.paused_seconds
-            train_loss, train_accuracy = _train_epoch(run, config, epoch, images_all, labels_all, generator, stop,
-                                                      emit, steering)
-            test_started = time.perf_counter()
-            validation, evaluation = _test_epoch(run, config, epoch, images_all, test_split, validation_split,
-                                                 initial_state is not None, stop)
-            now = time.perf_counter()
-            event = EpochEnd(epoch, train_loss, train_accuracy, evaluation.loss, evaluation.accuracy, run.optimizer.lr,
-                             now - epoch_started - (steering.paused_seconds - paused), now - test_started,
-                             validation.accuracy if validation is not None else None)
+            event, validation = _epoch(run, config, epoch, (images_all, labels_all, generator), stop, emit, steering,
+                                       (test_split, validation_split, initial_state is not None))
             result.history.append(event)
             # A copy of the epoch's weights: a stop in the next epoch hands back these, not the average moved on.
             last_state = {name: tensor.detach().clone() for name, tensor in run.kept.state_dict().items()}
@@ -315,8 +319,7 @@ def train(config: TrainConfig, train_split: LabelledImages, test_split: Labelled
             if on_epoch is not None:
                 on_epoch(run.kept, result.history)
             emit(event)
-            for change in steering.apply(epoch + 1, 1, stop, run.step):  # asked during the test pass
-                emit(change)
+            steering.apply(epoch + 1, 1, stop, run.step)  # what was asked during the test pass
     except Stopped:
         result.stopped = True
     result.seconds = time.perf_counter() - started - steering.paused_seconds

@@ -41,7 +41,7 @@ class Steering:
         self._script = sorted(script or [], key=lambda change: (change.epoch, change.batch))
         self.lr_multiplier = 1.0
         self.augment: bool | None = None
-        self.epochs, self._schedule, self._batches = 0, None, 1
+        self.epochs, self._emit, self._schedule, self._batches = 0, None, None, 1
         self.log: list[Steered] = []
         self.paused_seconds = 0.0  # in all, so far: the engine leaves it out of the epochs' times
 
@@ -75,17 +75,24 @@ class Steering:
         self._ask("augment", bool(on))
 
     # ----- the engine's thread -------------------------------------------------------------------------------
-    def start(self, epochs: int, schedule: StretchedSchedule | None = None, batches: int = 1) -> None:
-        """A run of `epochs` epochs of `batches` batches starts; one more epoch stretches `schedule`'s rest."""
-        self.epochs, self._schedule, self._batches = epochs, schedule, batches
+    def start(self, epochs: int, emit=None, schedule: StretchedSchedule | None = None, batches: int = 1) -> None:
+        """A run of `epochs` epochs of `batches` batches starts; each change is reported to `emit` as it is made,
+        and one more epoch stretches `schedule`'s rest."""
+        self.epochs, self._emit, self._schedule, self._batches = epochs, emit, schedule, batches
 
-    def apply(self, epoch: int, batch: int, stop: threading.Event, step: int = 0) -> Iterator[Steered]:
-        """Apply what is due before batch `batch` of epoch `epoch` (optimizer step `step` of the run), yielding
-        each change as it takes effect.
+    def apply(self, epoch: int, batch: int, stop: threading.Event, step: int = 0) -> None:
+        """Apply what is due before batch `batch` of epoch `epoch` (optimizer step `step` of the run), reporting
+        each change to `emit` as it takes effect."""
+        if not self._requests and not self._script:  # the common case: one read, no lock, no call
+            return
+        for change in self.changes(epoch, batch, stop, step):
+            if self._emit is not None:
+                self._emit(change)
+
+    def changes(self, epoch: int, batch: int, stop: threading.Event, step: int = 0) -> Iterator[Steered]:
+        """`apply`, yielding each change as it takes effect.
         A pause yields its change, then waits (in the engine's thread) until resumed, or stopped: then the run's
         stop ends it. What is asked while paused is applied on resuming, before the next batch."""
-        if not self._requests and not self._script:  # the common case: one read, no lock
-            return
         while self._script and (self._script[0].epoch, self._script[0].batch) <= (epoch, batch):
             change = self._script.pop(0)
             yield self._record(change.what, epoch, batch, change.value, step)
