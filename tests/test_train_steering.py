@@ -4,6 +4,7 @@ stays on time while a run is paused (a QTimer in a real event loop)."""
 
 import time
 
+from PySide6.QtCharts import QScatterSeries
 from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QLabel, QPushButton, QSpinBox, QWidget
 
@@ -129,4 +130,8 @@ def test_one_more_epoch_the_multiplier_and_augmentation_are_recorded_and_marked(
     assert "Done: 2 epochs" in tab.run_panel.status.text()
     x = where.epoch - 1 + (where.batch - 1) / 27
     assert tab.charts.marks == [(x, "lr x0.5"), (x, "aug off"), (x, "+1 epoch (2)")]
+    labels = [(s.at(0).x(), s.pointLabelsFormat()) for s in tab.charts.accuracyChart.series()
+              if isinstance(s, QScatterSeries)]
+    assert labels == [(x, "lr x0.5, aug off, +1 epoch (2)")]  # made together: one label
+    assert tab.filters.epoch_label.text() == "epoch 2 of 2"
     assert "one more epoch: 2 in all" in tab.findChild(QLabel, "steerStatus").text()

@@ -122,6 +122,7 @@ class TrainingCharts(QWidget):
     def reset(self, epochs: int) -> None:
         self.epochs = []
         self.marks: list[tuple[float, str]] = []  # (fractional epoch, label) of each change marked
+        self._labels: dict[float, QScatterSeries] = {}  # the labelled point at each marked place
         self._loss_range: tuple[float, float] | None = None
         for chart in (self.accuracyChart, self.lossChart):
             chart.removeAllSeries()
@@ -170,14 +171,19 @@ class TrainingCharts(QWidget):
         self.target.replace([QPointF(0, TARGET_ACCURACY * 100), QPointF(epochs, TARGET_ACCURACY * 100)])
 
     def mark(self, x: float, what: str, label: str) -> None:
-        """A change made at fractional epoch `x`: a dotted vertical line on both charts, labelled on the
-        accuracy chart (at its top) and named in both lines' tooltips."""
+        """A change made at fractional epoch `x`: a dotted vertical line on both charts, labelled at the top of
+        the accuracy chart (out of the legends: a run may have many)."""
         color = MARK_COLORS.get(what, TARGET_COLOR)
         for chart, low, high in ((self.accuracyChart, 0, 100), (self.lossChart, 1e-6, 1e6)):
             line = _line(label, color, 1.2, points=False, style=Qt.DotLine)
             line.append([QPointF(x, low), QPointF(x, high)])
             _attach(chart, line)
-        point = QScatterSeries()
+        self.marks.append((x, label))
+        if self._labels.get(x) is not None:  # changes made together share one label, not two on top of each other
+            point = self._labels[x]
+            point.setPointLabelsFormat(point.pointLabelsFormat() + ", " + label)
+            return
+        point = self._labels[x] = QScatterSeries()
         point.setName(label)
         point.setColor(color)
         point.setMarkerSize(7)
@@ -187,7 +193,6 @@ class TrainingCharts(QWidget):
         point.setPointLabelsColor(color)
         point.setPointLabelsClipping(False)
         _attach(self.accuracyChart, point)
-        self.marks.append((x, label))
 
     def add_loss_points(self, points: list[tuple[float, float]]) -> None:
         if points:

@@ -248,7 +248,7 @@ class TrainTab(QWidget):
             return
         if change.what == "epochs":
             self._epochs = change.value
-            for part in (self.charts, self.table, self.run_panel):
+            for part in (self.charts, self.table, self.run_panel, self.filters):
                 part.set_epochs(change.value)
         self.charts.mark(change.epoch - 1 + (change.batch - 1) / self._batches, change.what, mark_label(change))
 
