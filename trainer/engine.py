@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from .augment import augment_batch, low_resolution, thicken_or_thin
-from .averaging import WeightAverage
+from .averaging import WeightAverage, measure_batchnorm
 from .config import BatchEnd, ConfigError, EpochEnd, Event, RunStarted, TrainConfig
 from .data import LabelledImages, normalize
 from .devices import pick_device, pick_precision
@@ -95,30 +95,6 @@ BATCHNORM_IMAGES = 5000
 # short runs' BatchNorm statistics were measured afresh, such weights met stale statistics and the loss overflowed
 # to NaN; measured for them, BatchNorm scales them back and the loss, though absurd, stays a number.)
 DIVERGED_LOSS = 100 * math.log(10)
-
-
-def measure_batchnorm(model: torch.nn.Module, images: torch.Tensor, batch_size: int) -> None:
-    """Set `model`'s BatchNorm running statistics to those of its present weights on `images` (as they are, the
-    [0, 1] pixels; normalized here), as torch.optim.swa_utils.update_bn does; nothing else in it changes."""
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    if not norms or not len(images):
-        return
-    momenta = [norm.momentum for norm in norms]
-    was_training = model.training
-    model.eval()  # dropout off: only the BatchNorm layers measure
-    for norm in norms:
-        norm.reset_running_stats()
-        norm.momentum = None  # a plain average over the batches below
-        norm.train()
-    try:
-        with torch.no_grad():
-            for start in range(0, len(images), batch_size):
-                batch = normalize(images[start:start + batch_size])
-                model(batch.contiguous(memory_format=torch.channels_last))
-    finally:
-        for norm, momentum in zip(norms, momenta):
-            norm.momentum = momentum
-        model.train(was_training)
 
 
 def all_finite(model: torch.nn.Module) -> bool:
