@@ -2,14 +2,13 @@
 engine applying each change at the batch it was asked before, the metadata recording it, and a replay (in the
 engine and by `trainer train --steering`) making the same weights."""
 
-import json
 import threading
 import time
 
 import pytest
 import torch
 
-import trainer.engine as engine
+from trainer import engine
 from trainer.checkpoint import load_checkpoint
 from trainer.config import BatchEnd, EpochEnd, Steered, TrainConfig
 from trainer.data import load_mnist
@@ -214,6 +213,7 @@ def test_the_checkpoint_records_the_changes_and_trainer_train_steering_repeats_t
                         "--no-download", "--out", str(tmp_path / "x.pt"), "--steering", str(result.checkpoint),
                         "--train-limit", "1")
     assert "was trained with --seed 4 (here 5)" in other.stderr
+    assert "1 recorded change (epoch 1, batch 3) could not be made at that batch" in other.stderr
     bad = tmp_path / "bad.json"
     bad.write_text('[{"what": "lr_multiplier", "epoch": 1, "batch": 1, "value": 30}]')
     refused = run_trainer("train", "--data-dir", fake_dir, "--no-download", "--steering", str(bad))

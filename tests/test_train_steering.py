@@ -2,11 +2,19 @@
 learning-rate multiplier and augmentation, each recorded in the checkpoint and marked on the charts; the window
 stays on time while a run is paused (a QTimer in a real event loop)."""
 
+import itertools
 import time
 
 from PySide6.QtCharts import QScatterSeries
 from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
 from digitpad.train.steer_panel import SteerPanel
 from digitpad.train.worker import BatchProgress
@@ -47,7 +55,7 @@ def timer_gaps(seconds: float, interval_ms: int = 20) -> list[float]:
     timer.start()
     loop.exec()
     timer.stop()
-    return [b - a for a, b in zip(ticks, ticks[1:])]
+    return [b - a for a, b in itertools.pairwise(ticks)]
 
 
 def test_steer_controls_are_idle_until_a_run_starts(qtbot):

@@ -43,12 +43,19 @@ class Steering:
         self.augment: bool | None = None
         self.epochs, self._emit, self._schedule, self._batches = 0, None, None, 1
         self.log: list[Steered] = []
+        self._late: list[Steered] = []  # replayed changes made after the batch they were recorded before
         self.paused_seconds = 0.0  # in all, so far: the engine leaves it out of the epochs' times
 
     @classmethod
     def replaying(cls, changes: list[Steered]) -> Steering:
         """A steering that makes the changes a run recorded, at the batches it made them (pauses left out)."""
         return cls([change for change in changes if change.what in REPLAYED])
+
+    @property
+    def off_script(self) -> list[Steered]:
+        """The replayed changes not made where they were recorded: made later (this run had fewer batches an
+        epoch than the steered one) or never (it ended first)."""
+        return self._late + self._script
 
     # ----- requests: any thread ------------------------------------------------------------------------------
     def _ask(self, what: str, value=None) -> None:
@@ -95,6 +102,8 @@ class Steering:
         stop ends it. What is asked while paused is applied on resuming, before the next batch."""
         while self._script and (self._script[0].epoch, self._script[0].batch) <= (epoch, batch):
             change = self._script.pop(0)
+            if (change.epoch, change.batch) != (epoch, batch):
+                self._late.append(change)
             yield self._record(change.what, epoch, batch, change.value, step)
         while True:
             with self._lock:

@@ -13,7 +13,14 @@ import threading
 import time
 from dataclasses import dataclass
 
-from trainer.config import BatchEnd, ConfigError, EpochEnd, RunStarted, Steered, TrainConfig
+from trainer.config import (
+    BatchEnd,
+    ConfigError,
+    EpochEnd,
+    RunStarted,
+    Steered,
+    TrainConfig,
+)
 from trainer.data import DataError, load_test_split
 from trainer.devices import use_all_threads
 from trainer.engine import Diverged

@@ -211,6 +211,10 @@ def run(args: argparse.Namespace) -> int:
         if json_log:
             json_log.close()
 
+    if steering is not None and steering.off_script and not result.stopped:
+        missed = "; ".join(f"epoch {c.epoch}, batch {c.batch}" for c in steering.off_script[:3])
+        print(f"note: {count_of(len(steering.off_script), 'recorded change')} ({missed}) could not be made at "
+              f"that batch: this run has fewer batches than the steered one", file=sys.stderr)
     final = result.final
     if final is None:
         print(f"stopped before the first epoch ended after {format_duration(result.seconds)}; "
