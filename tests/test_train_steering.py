@@ -82,6 +82,7 @@ def test_pause_holds_the_run_with_the_window_on_time_and_resume_finishes_it(wind
     gaps = sorted(timer_gaps(1.5))
     cpu = time.process_time() - cpu
     assert trained == [] and tab.table.rowCount() == rows and tab.run_panel.epochProgress.value() == batch
+    assert tab.run_panel.times.text().endswith("· paused")
     print(f"paused: {len(gaps)} ticks of a 20 ms timer in 1.5 s; gaps median {gaps[len(gaps) // 2] * 1000:.1f} ms, "
           f"90th percentile {gaps[len(gaps) * 9 // 10] * 1000:.1f} ms, longest {gaps[-1] * 1000:.1f} ms; "
           f"the process used {cpu:.2f} s of CPU")

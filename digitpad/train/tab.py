@@ -239,6 +239,8 @@ class TrainTab(QWidget):
     def _on_steered(self, change: Steered) -> None:
         """A change the run has made: said, marked on the charts where it happened, and the new total shown."""
         self.steer.applied(change)
+        if change.what in ("pause", "resume"):
+            self.run_panel.set_paused(change.what == "pause")
         if change.what == "pause":
             self.run_panel.status.setText(f"Paused before epoch {change.epoch}, batch {change.batch}: Resume to go "
                                           f"on, or Stop to keep the latest complete epoch.")
