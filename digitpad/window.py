@@ -95,6 +95,10 @@ class MainWindow(QMainWindow):
         self.evaluate_tab.digitChosen.connect(self.open_digit)
         self.evaluate_tab.personalRequested.connect(self.evaluate_personal_set)
         self.draw_tab.digitShown.connect(self.evaluate_tab.points_map.set_drawing)  # the map's live point
+        # Channels switched off in the inside view are off in the Evaluate tab's evaluations too, which say so.
+        inside = self.draw_tab.inside
+        inside.channelsChanged.connect(lambda: self.evaluate_tab.switched_off.set_switched_off(
+            inside.switch.hooked() if inside.switch else {}, inside.switch.describe() if inside.switch else ""))
         return self.evaluate_tab
 
     def evaluate_personal_set(self) -> None:

@@ -210,15 +210,17 @@ def test_the_enlarged_tiles_box_says_what_it_is_for_before_any_tile_is_hovered(v
     assert "tile" in view.enlarged.title.text()
 
 
-def test_hovering_a_tile_enlarges_it_with_its_channel_and_range_and_clicking_keeps_it(view, qtbot):
+def test_hovering_a_tile_enlarges_it_with_its_channel_and_range_and_a_right_click_keeps_it(view, qtbot):
     view.show_input(SEVEN)
     rect = view.maps.tile_rect(3, 5)
     qtbot.mouseMove(view.maps, rect.center())
     qtbot.waitUntil(lambda: "channel 5 of 32" in view.enlarged.title.text())
     values = view.activations.maps[2][5]
     assert f"{values.min():.3g} to {values.max():.3g}" in view.enlarged.range.text()
-    qtbot.mouseClick(view.maps, Qt.MouseButton.LeftButton, pos=view.maps.tile_rect(8, 7).center())
+    # A right click: a left click switches the channel off (test_ablation_window.py).
+    qtbot.mouseClick(view.maps, Qt.MouseButton.RightButton, pos=view.maps.tile_rect(8, 7).center())
     assert view.maps.selected == (8, 7) and "classifier.0, channel 7 of 10 (digit 7)" in view.enlarged.title.text()
+    assert not view.switch.active
     qtbot.mouseMove(view.maps, QPoint(1, view.maps.height() - 1))  # away from the tiles: the kept one returns
     assert "classifier.0, channel 7" in view.enlarged.title.text()
     view.show_input(ONE)  # the kept tile follows the input

@@ -12,6 +12,7 @@ from digitpad.app import main
 from trainer.ink.render import render
 from trainer.ink.segment import find_digits
 from trainer.synth.digits import ASPECT, random_digit
+from trainer.verdicts import SURE, UNSURE
 
 from .drawing import drag
 
@@ -39,7 +40,12 @@ def test_a_number_written_on_the_canvas_is_read_whole_with_a_box_per_digit(windo
                                  gap=0.07 if len(digits) < 5 else 0.055))
     tab = window.draw_tab
     label = window.findChild(QLabel, "prediction")
-    assert tab.reading.number == number and label.text() == number
+    # Every digit read, in order. Being sure of each is another matter: the generator draws this seed's last 6
+    # with its loop left open, which the built-in model reads as a 6 but not sure (77%); the label then says so
+    # with a "?" after that digit, and no other mark.
+    assert [d.digit for d in tab.reading.digits] == digits
+    assert label.text() == "".join(d.text for d in tab.reading.digits)
+    assert label.text().replace("?", "") == number and all(d.verdict in (SURE, UNSURE) for d in tab.reading.digits)
     boxes = tab.canvas.digit_boxes()
     assert len(boxes) == len(digits) and boxes == sorted(boxes)  # left to right
     assert all(right[0] >= left[0] + left[2] for left, right in zip(boxes, boxes[1:]))  # apart

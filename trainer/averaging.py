@@ -5,6 +5,9 @@ AveragedModel gathered its parameters and buffers and grouped them by device and
 of Python a batch, 0.1 s an epoch); the arithmetic is the same `torch._foreach_lerp_` of each float tensor and
 copy of each counter, so the average comes out the same to the last bit (tests/test_averaging.py checks it
 against AveragedModel).
+
+Also here, `measure_batchnorm`: a model's BatchNorm statistics measured afresh for its present weights, as
+swa_utils.update_bn does for an average (the engine does it for short runs' kept model).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import copy
 import itertools
 
 import torch
+
+from .data import normalize
 
 
 def warm_up_decay(decay: float, n_averaged: int) -> float:
@@ -48,3 +53,27 @@ class WeightAverage:
             for averaged, current in self._counters:
                 averaged.copy_(current)
         self.n_averaged += 1
+
+
+def measure_batchnorm(model: torch.nn.Module, images: torch.Tensor, batch_size: int) -> None:
+    """Set `model`'s BatchNorm running statistics to those of its present weights on `images` (as they are, the
+    [0, 1] pixels; normalized here), as torch.optim.swa_utils.update_bn does; nothing else in it changes."""
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms or not len(images):
+        return
+    momenta = [norm.momentum for norm in norms]
+    was_training = model.training
+    model.eval()  # dropout off: only the BatchNorm layers measure
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # a plain average over the batches below
+        norm.train()
+    try:
+        with torch.no_grad():
+            for start in range(0, len(images), batch_size):
+                batch = normalize(images[start:start + batch_size])
+                model(batch.contiguous(memory_format=torch.channels_last))
+    finally:
+        for norm, momentum in zip(norms, momenta):
+            norm.momentum = momentum
+        model.train(was_training)

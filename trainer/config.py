@@ -116,7 +116,7 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-# ----- events: what a run reports, in order: RunStarted, then BatchEnd... EpochEnd for each epoch ---------------
+# ----- events: what a run reports, in order: RunStarted, then BatchEnd... EpochEnd for each epoch (and Steered) --
 @dataclass
 class RunStarted:
     """Once, when the data is loaded and the first batch is about to start: the facts that hold for the run."""
@@ -154,4 +154,17 @@ class EpochEnd:
         return cls(**{key: value for key, value in values.items() if key in known})
 
 
-Event = RunStarted | BatchEnd | EpochEnd
+@dataclass
+class Steered:
+    """A change the person made while the run trained (trainer.steering), applied just before batch `batch` of
+    epoch `epoch` (batch 1 of the next epoch: at the end of an epoch, after its test pass).
+    `what` and `value`: "lr_multiplier" (the schedule's rate times value, from this batch on), "augment" (true or
+    false), "epochs" (the run's new total: one more epoch), "pause" (value None) and "resume" (value: the
+    seconds paused). Pauses change no weight; the others are what a replay repeats."""
+    what: str
+    epoch: int
+    batch: int
+    value: float | int | bool | None = None
+
+
+Event = RunStarted | BatchEnd | EpochEnd | Steered

@@ -28,6 +28,7 @@ from .locks import held_output
 from .outliers import outlier_pool
 from .paths import models_dir
 from .reject import calibrate
+from .steering import Steering
 
 # One result for a run, whoever runs it: the engine's, with what the job saved (checkpoint, reject) filled in.
 JobResult = RunResult
@@ -52,8 +53,11 @@ def default_checkpoint_path(config: TrainConfig) -> Path:
 
 def run_job(config: TrainConfig, out: str | Path | None = None, on_event: Callable[[Event], None] | None = None,
             stop: threading.Event | None = None, force: bool = False, download: bool = True,
-            on_epoch_model: Callable[[int, torch.nn.Module], None] | None = None) -> JobResult:
+            on_epoch_model: Callable[[int, torch.nn.Module], None] | None = None,
+            steering: Steering | None = None) -> JobResult:
     """Train as `config` says and save to `out` (or a new file in the per-user models folder).
+    `steering` (trainer.steering): changes asked while it trains, or replayed; each checkpoint records those made
+    (metadata "steering", and "epochs": the total with one more epoch).
     `on_epoch_model(epoch, model)` sees the model before training (epoch 0) and after each epoch, once saved, as
     the engine's `on_epoch` (see there). The settings are checked here, once: the engine takes them as checked.
 
@@ -69,11 +73,12 @@ def run_job(config: TrainConfig, out: str | Path | None = None, on_event: Callab
     # models folder is digitpad's own and made when missing.
     with held_output(out, default_checkpoint_path(config), "training run") as path:
         path = check_output(path, force=force, create_folder=out is None)
-        return _train_into(path, out is None, config, on_event, stop or threading.Event(), download, on_epoch_model)
+        return _train_into(path, out is None, config, on_event, stop or threading.Event(), download, on_epoch_model,
+                           steering or Steering())
 
 
 def _train_into(path: Path, rename: bool, config: TrainConfig, on_event, stop: threading.Event, download: bool,
-                on_epoch_model) -> RunResult:
+                on_epoch_model, steering: Steering) -> RunResult:
     started = time.perf_counter()
     train_split, test_split = load_mnist(config.data_dir, download=download)
     train_split, validation = split_validation(train_split, config.validation_images)
@@ -98,18 +103,19 @@ def _train_into(path: Path, rename: bool, config: TrainConfig, on_event, stop: t
         nonlocal saved
         # Every complete epoch is saved (atomically) as it ends: a run stopped or killed keeps the latest one.
         if history:
-            saved = save_checkpoint(path, model, config, history)
+            saved = save_checkpoint(path, model, config, history, extra_meta=steering.meta())
         if on_epoch_model is not None:
             on_epoch_model(len(history), model)
 
     try:
         result = train(config, train_split, test_split, on_event=on_event, stop=stop, validation_split=validation,
-                       on_epoch=on_epoch, outlier_images=outliers)
+                       on_epoch=on_epoch, outlier_images=outliers, steering=steering)
     except Diverged as error:  # the engine saves nothing; say whether an earlier epoch is kept, and where
         raise error.kept_in(saved) from None
     result.load_seconds, result.train_images = load_seconds, len(train_split)
     if result.history:
         # The epoch saved last is this model: the final save adds its "not sure" and its name.
         result.checkpoint, result.reject = save_run(path, result.model, config, result.history, validation, rename,
+                                                    extra_meta=steering.meta(),
                                                     validation_log_probs=result.validation_log_probs)
     return result

@@ -17,6 +17,7 @@ import torch
 from .config import EpochEnd, TrainConfig
 from .data import MNIST_MEAN, MNIST_STD
 from .model import count_parameters
+from .steering import check_change
 
 FORMAT = "digitpad-checkpoint"
 # 1: the weights were the epoch with the best test accuracy; 2: the run's final weights (EMA when on);
@@ -38,12 +39,13 @@ def _versions() -> dict:
 def build_meta(model: torch.nn.Module, config: TrainConfig, history: list[EpochEnd],
                extra: dict | None = None) -> dict:
     final = history[-1]
+    epochs = (extra or {}).get("epochs", config.epochs)  # more than the settings' with one more epoch (steering)
     meta = {
         "model": config.model,
         "parameters": count_parameters(model),
-        "epochs": config.epochs,
+        "epochs": epochs,
         "epochs_completed": len(history),
-        "stopped_early": len(history) < config.epochs,
+        "stopped_early": len(history) < epochs,
         "history": [asdict(epoch) for epoch in history],
         "test_accuracy": final.test_accuracy,  # of the weights in this file: the latest complete epoch's
         "weights": "exponential moving average" if config.ema_decay else "final",
@@ -88,6 +90,9 @@ _CHECKS = {
                 "a list of epochs with numeric figures"),
     "reject": (lambda v: isinstance(v, dict) and _fraction(v.get("threshold")) and v["threshold"] > 0,
                "a calibration with a threshold between 0 and 1"),
+    # Written by a run steered while it trained (trainer.steering): its changes, which a replay repeats.
+    "steering": (lambda v: isinstance(v, list) and not any(check_change(c) for c in v),
+                 "a list of changes, each with what, epoch, batch and value"),
     # Written by fine-tuning (trainer/finetune.py): where the model came from and how it did, before and after.
     "base_model": (lambda v: isinstance(v, str), "text"),
     "base_test_accuracy": (lambda v: v is None or _fraction(v), "a fraction between 0 and 1"),

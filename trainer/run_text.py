@@ -3,7 +3,7 @@ terminal and the window so both say the same thing."""
 
 from __future__ import annotations
 
-from .config import EpochEnd
+from .config import EpochEnd, Steered
 
 # Below this a model is a quick try, not something to read digits with: 60,000 images for one epoch give ~98.5%.
 USEFUL_ACCURACY = 0.97
@@ -38,3 +38,22 @@ def weak_model_note(test_accuracy: float, train_images: int, epochs: int) -> str
     return (f"This model reads only {test_accuracy:.1%} of the test set: it trained on "
             f"{count_of(train_images, 'image')} for {count_of(epochs, 'epoch')}. Train on more images, for more "
             f"epochs, for a model worth reading digits with.")
+
+
+def steering_text(change: Steered) -> str:
+    """A change made while the run trained, in words: "learning rate x0.5 of the schedule"."""
+    value = change.value
+    if change.what == "lr_multiplier":
+        return f"learning rate x{value:g} of the schedule"
+    if change.what == "augment":
+        return "augmentation on" if value else "augmentation off"
+    if change.what == "epochs":
+        return f"one more epoch: {value} in all"
+    if change.what == "resume":
+        return f"resumed after {format_duration(value)}" if value is not None else "resumed"
+    return "paused" if change.what == "pause" else change.what
+
+
+def steering_line(change: Steered) -> str:
+    """Where and what: "epoch 2, batch 5: augmentation off"."""
+    return f"epoch {change.epoch}, batch {change.batch}: {steering_text(change)}"

@@ -9,6 +9,8 @@ ends it runs at once.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -51,6 +53,7 @@ class DrawTab(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.predictor: Predictor | None = None
+        self._switched: tuple | None = None  # (the inside view's switch, a Predictor on a hooked copy)
         self.reading: Reading | None = None         # what the net read on the canvas
         self.shown: DigitReading | None = None       # the digit whose bars and picture are shown
         self.shown_index: int | None = None
@@ -136,6 +139,7 @@ class DrawTab(QWidget):
         # Inside the net: every block's feature maps and a saliency map for the digit shown, updated with it.
         self.inside = InsideView(self)
         self.confidence.digitClicked.connect(self.inside.set_target)
+        self.inside.channelsChanged.connect(self.predict_now)  # a channel switched off or on: read again
         pad = QWidget(self)
         pad_layout = QHBoxLayout(pad)
         pad_layout.setContentsMargins(0, 0, 0, 0)
@@ -164,7 +168,7 @@ class DrawTab(QWidget):
 
     def set_predictor(self, predictor: Predictor) -> None:
         """Read with this model from now on, starting with what is on the canvas."""
-        self.predictor = predictor
+        self.predictor, self._switched = predictor, None
         self.inside.set_model(predictor.model)
         self.nearest.set_model(predictor.model)
         self.predict_now()
@@ -173,10 +177,25 @@ class DrawTab(QWidget):
         """The folder that holds MNIST, whose training digits the nearest examples are ('' or None: the
         default)."""
         self.nearest.set_data_dir(folder)
+        self.inside.set_data_dir(folder)
 
     def shutdown(self) -> None:
-        """Stop the nearest examples' work and wait for its thread (the window is closing)."""
+        """Stop the nearest examples' and the inside view's work and wait for their threads (the window is
+        closing)."""
         self.nearest.shutdown()
+        self.inside.shutdown()
+
+    def _reader(self) -> Predictor | None:
+        """The predictor that reads: the model in use, or, while channels are switched off in the inside view, a
+        copy of it hooked to that view's switch (the model itself stays whole for every other tab and thread)."""
+        switch = self.inside.switch
+        if self.predictor is None or switch is None or not switch.active:
+            return self.predictor
+        if self._switched is None or self._switched[0] is not switch:
+            model = copy.deepcopy(self.predictor.model).cpu().eval()
+            switch.attach(model)
+            self._switched = (switch, self.predictor.using(model))
+        return self._switched[1]
 
     def show_picture(self, grey: np.ndarray) -> None:
         """Show an opened image on the canvas and read it, as if it had been drawn."""
@@ -192,15 +211,15 @@ class DrawTab(QWidget):
     def predict_now(self) -> None:
         """Read what is on the canvas now."""
         self._live_timer.stop()
-        reading = None
-        if self.predictor is not None and not self.canvas.is_empty():
+        reading, reader = None, self._reader()
+        if reader is not None and not self.canvas.is_empty():
             picture = self.canvas.picture()
             if picture is not None and picture is self._net_input:
-                reading = self.predictor.read_field(picture)
+                reading = reader.read_field(picture)
             elif picture is not None:
-                reading = self.predictor.read_picture(picture)
+                reading = reader.read_picture(picture)
             else:
-                reading = self.predictor.read_strokes(self.canvas.strokes(), self.canvas.pen_width)
+                reading = reader.read_strokes(self.canvas.strokes(), self.canvas.pen_width)
         self.reading = reading
         self._boxes = [] if reading is None else [self._to_canvas(d.box) for d in reading.digits]
         self._show()

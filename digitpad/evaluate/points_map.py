@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from trainer.features import INPUT, feature_layers, last_layer, layer_features
+from trainer.foreign import FEATURES_NOTE, is_foreign
 from trainer.inspection import torch_threads
 from trainer.projection import NEIGHBOURS, PCA_DIMENSIONS, LayerSpace, TsneMap
 
@@ -158,6 +159,9 @@ class PointsMap(QWidget):
                 confidences: np.ndarray) -> None:
         """Map this evaluated set (images N x 1 x 28 x 28 in [0, 1]) as `model` sees it, starting with its last
         layer's PCA."""
+        if is_foreign(model):  # a model made elsewhere: its features cannot be read, so there is nothing to map
+            self.clear(f"No map of the digits: it {FEATURES_NOTE}.")
+            return
         self.clear("")
         self.model, self.images = copy.deepcopy(model).cpu().eval(), images
         self.plot.set_set(images[:, 0].numpy(), labels, predictions, confidences)

@@ -5,11 +5,11 @@ folder the Train tab uses, then shows the accuracy, the confusion matrix (click 
 mistakes from the most confident down, and per-digit precision and recall. Clicking a digit signals
 `digitChosen(image)` (28 x 28 floats in [0, 1]) for the window to open it in the Draw tab.
 
-A second page holds the robustness curves (robustness.py), which run on their own.
-
-The tab builds its parts and wires them; they know nothing of each other. Any other labelled set (a personal
-handwriting set) goes through the same worker and views with `evaluate_set(images, labels, name)`, or with
-`evaluate_loaded(load, name)` when reading the set takes time and belongs in the worker's thread too.
+A second page holds the robustness curves (robustness.py), which run on their own. The tab builds its parts and
+wires them; they know nothing of each other. Any other labelled set (a personal handwriting set) goes through the
+same worker and views with `evaluate_set(images, labels, name)`, or with `evaluate_loaded(load, name)` when
+reading the set takes time and belongs in the worker's thread too. Channels switched off in the inside view are
+off in its evaluations too (`switched_off`, a note that says so).
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 )
 
 from trainer.data import LabelledImages, as_split, missing_files, raw_folder, resolve_data_dir
-from trainer.foreign import FEATURES_NOTE, is_foreign
 from trainer.verdicts import DEFAULT_THRESHOLD
 
 from ..worker import Worker, WorkerSlot
@@ -41,6 +40,7 @@ from .confusion import ConfusionMatrixView
 from .gallery import DigitGallery
 from .per_class import PerClassTable
 from .robustness import RobustnessChart
+from .switched_off import SwitchedOffNote
 from .points_map import PointsMap
 from .worker import EvaluationReport, evaluation_worker
 
@@ -79,6 +79,7 @@ class EvaluateTab(QWidget):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setStyleSheet("#evalMessage { background: #fff4e5; border: 1px solid #f0a030; padding: 6px; }")
         self.message.hide()
+        self.switched_off = SwitchedOffNote(self)  # the window hands over the inside view's switched-off channels
         self.accuracy = QLabel(objectName="evalAccuracy")
         font = QFont(self.font())
         font.setPixelSize(28)
@@ -134,14 +135,14 @@ class EvaluateTab(QWidget):
         splitter.addWidget(self.points_map)
         splitter.addWidget(right)
         splitter.setChildrenCollapsible(False)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
-        splitter.setStretchFactor(2, 1)
+        for index in range(3):
+            splitter.setStretchFactor(index, 1)
         splitter.setSizes([620, 420, 280])  # shares of the width: the per-digit table keeps room for its figures
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.model_label)
         layout.addWidget(self.message)
+        layout.addWidget(self.switched_off)
         layout.addLayout(result)
         views = QTabWidget(objectName="evaluateViews")
         views.addTab(splitter, "Confusion and mistakes")
@@ -172,14 +173,13 @@ class EvaluateTab(QWidget):
         """Evaluate the model on MNIST's test set in the background; False (saying why) when it cannot start."""
         if not self._check_data():
             return False
-        return self._start(evaluation_worker(self.model, self.data_dir) if self.model is not None else None)
+        return self._start(self._worker(data_dir=self.data_dir))
 
     def evaluate_set(self, images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, name: str) -> bool:
         """The hook for another labelled set (a personal handwriting set): N x 28 x 28 (or N x 1 x 28 x 28) images
         in [0, 1], like the net's input, and N digits; shown as for MNIST, under `name`."""
         split = as_split(images, labels)
-        worker = evaluation_worker(self.model, split=split, set_name=name) if self.model is not None else None
-        return self._start(worker)
+        return self._start(self._worker(split=split, set_name=name))
 
     def evaluate_loaded(self, load: Callable[[], tuple[np.ndarray, np.ndarray, str]], name: str) -> bool:
         """As evaluate_set, but the set is read in the worker's thread: `load()` returns (images, labels, the
@@ -188,8 +188,11 @@ class EvaluateTab(QWidget):
             images, labels, shown = load()
             return as_split(images, labels), shown
 
-        worker = evaluation_worker(self.model, set_name=name, load=split_and_name) if self.model is not None else None
-        return self._start(worker)
+        return self._start(self._worker(set_name=name, load=split_and_name))
+
+    def _worker(self, **options) -> Worker | None:  # with the inside view's switched-off channels; None: no model
+        model = self.model
+        return None if model is None else evaluation_worker(model, switched_off=self.switched_off.off, **options)
 
     @property
     def worker(self) -> Worker | None:
@@ -222,8 +225,9 @@ class EvaluateTab(QWidget):
         self.report = report
         result = report.evaluation
         self.accuracy.setText(f"{result.accuracy:.2%}")
-        self.summary.setText(f"accuracy on {report.set_name} ({len(report.split):,} images): {result.wrong:,} "
-                             f"wrong, loss {result.loss:.4f}; the model ran in {report.seconds:.1f} s")
+        without = f", <b>with channels switched off</b> ({report.switched_off})" if report.switched_off else ""
+        self.summary.setText(f"accuracy on {report.set_name} ({len(report.split):,} images){without}: "
+                             f"{result.wrong:,} wrong, loss {result.loss:.4f}; the model ran in {report.seconds:.1f} s")
         self.status.setText("Done.")
         images = report.split.images[:, 0].numpy()
         labels, predictions = result.labels.numpy(), result.predictions.numpy()
@@ -237,10 +241,7 @@ class EvaluateTab(QWidget):
         per_class = result.per_class()
         self.per_class.set_figures(np.bincount(labels, minlength=10).tolist(), per_class["recall"],
                                    per_class["precision"])
-        if is_foreign(self.model):
-            self.points_map.clear(f"No map of the digits: it {FEATURES_NOTE}.")
-        else:
-            self.points_map.set_set(self.model, report.split.images, labels, predictions, confidences)
+        self.points_map.set_set(self.model, report.split.images, labels, predictions, confidences)
         self._reported = True
 
     @Slot(str)
@@ -314,7 +315,5 @@ class EvaluateTab(QWidget):
             self.message.setText(f"<b>MNIST is not in {raw_folder(root)}</b> (missing: {', '.join(missing)}). "
                                  f"Choose the data folder in the Train tab (or download MNIST there), or set "
                                  f"DIGITPAD_DATA to the folder that holds MNIST/raw/.")
-            self.message.show()
-        else:
-            self.message.hide()
+        self.message.setVisible(bool(missing))
         return not missing

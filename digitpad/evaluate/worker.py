@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
+from trainer.ablation import zeroed
 from trainer.data import DataError, LabelledImages, load_test_split
 from trainer.devices import use_all_threads
 from trainer.evaluation import Evaluation, Stopped, evaluate
@@ -35,15 +36,19 @@ class EvaluationReport:
     evaluation: Evaluation
     load_seconds: float     # reading the set (0 for a set given in memory)
     seconds: float          # running the model over it
+    switched_off: str = ""  # the channels switched off for it, in words ("" for none)
 
 
 def evaluation_worker(model: torch.nn.Module, data_dir: str | None = None, split: LabelledImages | None = None,
                       set_name: str = "the MNIST test set",
-                      load: Callable[[], tuple[LabelledImages, str]] | None = None) -> Worker:
+                      load: Callable[[], tuple[LabelledImages, str]] | None = None,
+                      switched_off: tuple[dict, str] = ({}, "")) -> Worker:
     """A Worker that evaluates on `split` when given; else on what `load()` returns, (split, its name), called in
     the thread (it may raise SetUnavailable); else on MNIST's test split read from `data_dir` (never downloaded:
     the tab says where MNIST is missing instead). It reports stages (text) as it goes, then done(EvaluationReport)
     or failed(message). A stop ends the evaluation at its next block of images (EVALUATION_BATCH, 128).
+    `switched_off`: (channels by hooked module, as ChannelSwitch.hooked() gives them; the same in words): those
+    channels are zeroed in the copy (the inside view's switched-off channels).
 
     The model is copied here, on the calling thread."""
     # channels_last, as the engine trains it: the test pass's inputs are channels_last, and oneDNN then skips a
@@ -63,9 +68,11 @@ def evaluation_worker(model: torch.nn.Module, data_dir: str | None = None, split
         loaded = time.perf_counter()
         report(f"Running the model on {len(chosen):,} images…")
         try:
-            evaluation = evaluate(model, chosen, stop=stop)
+            with zeroed(model, switched_off[0]):
+                evaluation = evaluate(model, chosen, stop=stop)
         except Stopped:
             raise JobFailed("The evaluation was stopped.") from None
-        return EvaluationReport(name, chosen, evaluation, loaded - started, time.perf_counter() - loaded)
+        return EvaluationReport(name, chosen, evaluation, loaded - started, time.perf_counter() - loaded,
+                                switched_off[1])
 
     return Worker(job, "The evaluation failed", known=(DataError, SetUnavailable))

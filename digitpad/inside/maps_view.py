@@ -2,8 +2,10 @@
 
 Each block is a caption (its name, output shape and receptive field) over its tiles, one per channel, all on the
 block's own colour scale so that strong and dead channels stand out. Hovering a tile signals `tileHovered`,
-clicking it `tileClicked` (block and channel indices); the chosen tile gets a frame. The widget's height follows
-its width (tiles wrap), so it sits in a scroll area.
+clicking it `tileClicked` (block and channel indices; the inside view switches that channel off or on), a right
+click `tileKept` (the inside view keeps it enlarged); either way the chosen tile gets a frame. Tiles named in
+`set_off` are drawn switched off: greyed and crossed. The widget's height follows its width (tiles wrap), so it
+sits in a scroll area.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ MAX_COLUMNS = 16
 EMPTY_COLOR = QColor("#e3e7ec")
 EDGE_COLOR = QColor("#b8bec7")  # a thin line around each tile, so pale tiles side by side stay apart
 FRAME_COLOR = QColor("#e8590c")
+OFF_VEIL = QColor(235, 237, 240, 200)  # a switched-off tile: its map (all zeros now) seen faintly through grey
+OFF_CROSS = QColor("#c92a2a")
 
 
 @dataclass
@@ -35,7 +39,8 @@ class BlockTiles:
 
 class FeatureMapsView(QWidget):
     tileHovered = Signal(int, int)  # block, channel; (-1, -1) when the pointer leaves the tiles
-    tileClicked = Signal(int, int)
+    tileClicked = Signal(int, int)  # a left click
+    tileKept = Signal(int, int)     # a right click
 
     def __init__(self, parent: QWidget | None = None, max_columns: int = MAX_COLUMNS):
         super().__init__(parent)
@@ -48,6 +53,7 @@ class FeatureMapsView(QWidget):
         self.blocks: list[BlockTiles] = []
         self.selected: tuple[int, int] | None = None
         self._hovered: tuple[int, int] | None = None
+        self.off: set[tuple[int, int]] = set()  # (block, channel) of the tiles drawn switched off
         self._rects: list[list[QRect]] = []
         self._captions: list[int] = []  # the top of each block's caption
         self._caption_font = QFont(self.font())
@@ -65,6 +71,11 @@ class FeatureMapsView(QWidget):
         """New tiles for the same rows (a new input): only repaints."""
         for block, tiles in zip(self.blocks, images):
             block.images = tiles
+        self.update()
+
+    def set_off(self, tiles: set[tuple[int, int]]) -> None:
+        """Draw these tiles (block, channel) switched off, and every other one on."""
+        self.off = set(tiles)
         self.update()
 
     def select(self, block: int, channel: int) -> None:
@@ -152,7 +163,7 @@ class FeatureMapsView(QWidget):
         if hit is None and caption is not None:
             self.setToolTip(self.blocks[caption].tooltip)
         elif hit is not None:
-            self.setToolTip(f"{self.blocks[hit[0]].title}, channel {hit[1]}")
+            self.setToolTip(f"{self.blocks[hit[0]].title}, channel {hit[1]}" + _what_a_click_does(hit, self.off))
         else:
             self.setToolTip("")
 
@@ -165,9 +176,9 @@ class FeatureMapsView(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         position = event.position().toPoint()
         hit = self._tile_at(position.x(), position.y())
-        if hit is not None and event.button() == Qt.MouseButton.LeftButton:
+        if hit is not None and event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
             self.select(*hit)
-            self.tileClicked.emit(*hit)
+            (self.tileClicked if event.button() == Qt.MouseButton.LeftButton else self.tileKept).emit(*hit)
 
     # ----- painting -----------------------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -203,6 +214,8 @@ class FeatureMapsView(QWidget):
                     painter.setPen(QColor("white"))
                     painter.drawText(rect.adjusted(2, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
                                      block.tile_labels[channel])
+                if (index, channel) in self.off:
+                    _paint_off(painter, rect)
         painter.setPen(QPen(EDGE_COLOR, 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRects(edges)
@@ -210,3 +223,20 @@ class FeatureMapsView(QWidget):
             painter.setPen(QPen(FRAME_COLOR, 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(self._rects[self.selected[0]][self.selected[1]].adjusted(-1, -1, 1, 1))
+
+
+def _what_a_click_does(tile: tuple[int, int], off: set[tuple[int, int]]) -> str:
+    if tile[0] == 0:  # the input: nothing to switch off
+        return ": click to keep it enlarged"
+    if tile in off:
+        return ", switched off: click to switch it back on"
+    return ": click to switch it off, right-click to keep it enlarged"
+
+
+def _paint_off(painter: QPainter, rect: QRect) -> None:
+    """A switched-off tile: greyed, with a red cross corner to corner."""
+    painter.fillRect(rect, OFF_VEIL)
+    painter.setPen(QPen(OFF_CROSS, 2))
+    inner = rect.adjusted(2, 2, -2, -2)
+    painter.drawLine(inner.topLeft(), inner.bottomRight())
+    painter.drawLine(inner.topRight(), inner.bottomLeft())

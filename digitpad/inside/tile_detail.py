@@ -48,7 +48,7 @@ class EnlargedTile(QWidget):
         self.setFixedWidth(BOX_WIDTH)
         # Room for a tile's name and range (six lines at this width) from the start: hovering never moves the rest.
         self.setMinimumHeight(SIDE + 6 * self.fontMetrics().lineSpacing() + 2 * layout.spacing())
-        self.clear("Hover over a tile to enlarge it; click to keep it here.")
+        self.clear("Hover over a tile to enlarge it; right-click to keep it here.")
 
     def show_tile(self, image: QImage, title: str, low: float, high: float, scale: tuple[float, float],
                   what: str = "activations") -> None:

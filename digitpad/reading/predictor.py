@@ -57,6 +57,10 @@ class Predictor:
     def is_foreign(self) -> bool:
         return is_foreign(self.model)
 
+    def using(self, model: torch.nn.Module) -> Predictor:
+        """The same checkpoint read through another copy of its model (one with channels switched off, say)."""
+        return Predictor(model, self.meta, self.path, self.notes)
+
     @property
     def is_builtin(self) -> bool:
         return self.path.resolve() == builtin_checkpoint_path().resolve()

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCharts import QChart, QChartView, QLineSeries, QLogValueAxis, QValueAxis
+from PySide6.QtCharts import (
+    QChart,
+    QChartView,
+    QLineSeries,
+    QLogValueAxis,
+    QScatterSeries,
+    QValueAxis,
+)
 from PySide6.QtCore import QMargins, QPointF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QWidget
@@ -18,6 +25,8 @@ TEST_COLOR = QColor("#e6550d")
 VALIDATION_COLOR = QColor("#31a354")
 RUNNING_COLOR = QColor("#6baed6")
 TARGET_COLOR = QColor("#7f7f7f")
+# The changes made while a run trains (trainer.steering), marked where they happened.
+MARK_COLORS = {"lr_multiplier": QColor("#756bb1"), "augment": QColor("#31a354"), "epochs": QColor("#252525")}
 # What a legend entry takes besides its text (the coloured square and the gaps around it), and the chart's own
 # margins around the legend: measured on Qt 6.8's QtCharts, with room to spare.
 LEGEND_MARKER_ROOM = 26
@@ -66,6 +75,14 @@ def _plot(chart: QChart, x_axis, y_axis, series_list: list) -> None:
         series.attachAxis(y_axis)
 
 
+def _attach(chart: QChart, series) -> None:
+    """Add a series to a chart already laid out, on its axes, and out of its legend."""
+    chart.addSeries(series)
+    for axis in chart.axes():
+        series.attachAxis(axis)
+    chart.legend().markers(series)[0].setVisible(False)
+
+
 def legend_width(chart: QChart, unlisted: tuple = ()) -> int:
     """The chart width at which its one-line legend shows every name whole (QtCharts elides them otherwise);
     `unlisted`: series left out of the legend."""
@@ -111,6 +128,8 @@ class TrainingCharts(QWidget):
 
     def reset(self, epochs: int) -> None:
         self.epochs = []
+        self.marks: list[tuple[float, str]] = []  # (fractional epoch, label) of each change marked
+        self._labels: dict[float, QScatterSeries] = {}  # the labelled point at each marked place
         self._loss_range: tuple[float, float] | None = None
         for chart in (self.accuracyChart, self.lossChart):
             chart.removeAllSeries()
@@ -146,8 +165,41 @@ class TrainingCharts(QWidget):
         y.setRange(0.01, 10)
         _plot(self.lossChart, x, y, [self.runningLoss, self.trainLoss, self.testLoss])
         self._loss_axis = y
+        self._x_axes = [self.accuracyChart.axes(Qt.Horizontal)[0], self.lossChart.axes(Qt.Horizontal)[0]]
         self.accuracyView.setMinimumWidth(legend_width(self.accuracyChart, unlisted=(self.target,)))
         self.lossView.setMinimumWidth(legend_width(self.lossChart))
+
+    def set_epochs(self, epochs: int) -> None:
+        """The run now has `epochs` epochs (one more was asked for): the epoch axes and the target line follow."""
+        for old in self._x_axes:
+            new = _epoch_axis(epochs)
+            old.setRange(new.min(), new.max())
+            old.setTickInterval(new.tickInterval())
+        self.target.replace([QPointF(0, TARGET_ACCURACY * 100), QPointF(epochs, TARGET_ACCURACY * 100)])
+
+    def mark(self, x: float, what: str, label: str) -> None:
+        """A change made at fractional epoch `x`: a dotted vertical line on both charts, labelled at the top of
+        the accuracy chart (out of the legends: a run may have many)."""
+        color = MARK_COLORS.get(what, TARGET_COLOR)
+        for chart, low, high in ((self.accuracyChart, 0, 100), (self.lossChart, 1e-6, 1e6)):
+            line = _line(label, color, 1.2, points=False, style=Qt.DotLine)
+            line.append([QPointF(x, low), QPointF(x, high)])
+            _attach(chart, line)
+        self.marks.append((x, label))
+        if self._labels.get(x) is not None:  # changes made together share one label, not two on top of each other
+            point = self._labels[x]
+            point.setPointLabelsFormat(point.pointLabelsFormat() + ", " + label)
+            return
+        point = self._labels[x] = QScatterSeries()
+        point.setName(label)
+        point.setColor(color)
+        point.setMarkerSize(7)
+        point.append(x, 100)
+        point.setPointLabelsFormat(label)  # no @ placeholder: the label as it is
+        point.setPointLabelsVisible(True)
+        point.setPointLabelsColor(color)
+        point.setPointLabelsClipping(False)
+        _attach(self.accuracyChart, point)
 
     def add_loss_points(self, points: list[tuple[float, float]]) -> None:
         if points:

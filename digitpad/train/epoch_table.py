@@ -28,6 +28,12 @@ class EpochTable(QTableWidget):
         self.epochs = epochs
         self.setRowCount(0)
 
+    def set_epochs(self, epochs: int) -> None:
+        """The run now has `epochs` epochs (one more was asked for while it trained): every row says so."""
+        self.epochs = epochs
+        for row in range(self.rowCount()):
+            self.item(row, 0).setText(f"{row + 1}/{epochs}")
+
     def add_epoch(self, event: EpochEnd) -> None:
         row = self.rowCount()
         self.insertRow(row)

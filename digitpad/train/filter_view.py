@@ -141,6 +141,11 @@ class FilterView(QWidget):
             self.slider.setValue(index)
         self._label()
 
+    def set_epochs(self, epochs: int) -> None:
+        """The run now has `epochs` epochs (one more was asked for while it trained)."""
+        self.epochs = epochs
+        self._label()
+
     def _label(self) -> None:
         if self.shown is None:
             return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -49,6 +50,7 @@ class RunPanel(QGroupBox):
         self._run: RunStarted | None = None
         self._started: float | None = None        # perf_counter when Start was pressed
         self._training_since: float | None = None  # ... and when the first batch was about to start
+        self._paused_at: float | None = None       # when the run paused, while it is paused
         self._fraction = 0.0                       # of the whole run, from the last batch group
         self._running = False
         self._tick = QTimer(self)
@@ -120,7 +122,7 @@ class RunPanel(QGroupBox):
         self.result.clear()
         self.progress.setValue(0)
         self.epochProgress.setValue(0)
-        self._run, self._fraction, self._training_since = None, 0.0, None
+        self._run, self._fraction, self._training_since, self._paused_at = None, 0.0, None, None
         self._started = time.perf_counter()
         self.status.setText("Loading MNIST…")
         self.set_running(True)
@@ -147,6 +149,19 @@ class RunPanel(QGroupBox):
                                      f" · running loss {running_loss:.4f}")
         self._fraction = (epoch - 1 + batch / batches) / epochs
         self.progress.setValue(round(self._fraction * 1000))
+        self._update_times()
+
+    def set_epochs(self, epochs: int) -> None:
+        """The run now has `epochs` epochs (one more was asked for while it trained)."""
+        if self._run is not None:
+            self._run = replace(self._run, epochs=epochs)
+
+    def set_paused(self, paused: bool) -> None:
+        """The run has paused or resumed: the time left is estimated from the time spent training."""
+        now = time.perf_counter()
+        if not paused and self._paused_at is not None and self._training_since is not None:
+            self._training_since += now - self._paused_at
+        self._paused_at = now if paused else None
         self._update_times()
 
     def epoch_ended(self, event: EpochEnd) -> None:
@@ -202,7 +217,9 @@ class RunPanel(QGroupBox):
             return
         now = time.perf_counter()
         text = f"Elapsed {format_duration(now - self._started)}"
-        if self._running:
+        if self._running and self._paused_at is not None:
+            text += " · paused"
+        elif self._running:
             if self._training_since is not None and self._fraction > 0 and now - self._training_since > 1:
                 training = now - self._training_since
                 text += f" · about {format_duration(training * (1 - self._fraction) / self._fraction)} left"

@@ -1,9 +1,10 @@
 """The Train tab: train the seed Net from the window, with live progress, curves and a per-epoch table.
 
 The tab builds its parts and wires their signals; the parts know nothing of each other (napari's layer
-controls are the model): the settings form, the run panel, the MNIST-folder banner, the charts, the epoch
-table, the filter view (the first layer's filters, epoch by epoch) and the worker that runs
-`trainer.job.run_job`, the same training job as `trainer train`.
+controls are the model): the settings form, the run panel, the steering controls, the MNIST-folder banner, the
+charts, the epoch table, the filter view (the first layer's filters, epoch by epoch) and the worker that runs
+`trainer.job.run_job`, the same training job as `trainer train`. The steering controls' asks go to the run's
+trainer.steering.Steering; each change the run makes comes back as a Steered event, marked on the charts.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
-from trainer.config import EpochEnd, RunStarted
+from trainer.config import EpochEnd, RunStarted, Steered
 from trainer.inspection import Snapshot
 from trainer.job import JobResult
 from trainer.model import DEFAULT_MODEL, build_model, count_parameters
+from trainer.steering import Steering
 
 from .. import builtin_checkpoint_path
 from ..worker import WorkerSlot
@@ -24,7 +26,17 @@ from .epoch_table import EpochTable
 from .filter_view import FilterView
 from .run_panel import RunPanel
 from .settings import SettingsForm
+from .steer_panel import SteerPanel
 from .worker import BatchProgress, TrainJob, train_worker
+
+
+def mark_label(change: Steered) -> str:
+    """A change's label on the charts, short: "lr x0.5", "aug off", "+1 epoch"."""
+    if change.what == "lr_multiplier":
+        return f"lr x{change.value:g}"
+    if change.what == "augment":
+        return "aug on" if change.value else "aug off"
+    return f"+1 epoch ({change.value})" if change.what == "epochs" else change.what
 
 
 class _Content(QWidget):
@@ -50,11 +62,14 @@ class TrainTab(QWidget):
         self.take_snapshots = True  # feed the filter view (off only to measure what it costs)
         self.job = WorkerSlot(self)
         self._epochs = 0  # of the run under way
+        self._batches = 1  # per epoch, of the run under way
+        self.steering = Steering()  # the run under way's (a new one for each run)
         self.last_result: JobResult | None = None
         self.last_error: str | None = None
 
         self.settings = SettingsForm(self)
         self.run_panel = RunPanel(self)
+        self.steer = SteerPanel(self)
         self.banner = DataBanner(self)
         self.charts = TrainingCharts(self)
         self.table = EpochTable(self)
@@ -73,6 +88,10 @@ class TrainTab(QWidget):
         self.run_panel.stop.clicked.connect(self.stop_training)
         self.run_panel.useModel.clicked.connect(self.use_model)
         self.run_panel.resetModel.clicked.connect(self.use_builtin_model)
+        self.steer.pauseToggled.connect(self._on_pause_toggled)
+        self.steer.oneMoreEpoch.connect(lambda: self.steering.one_more_epoch())
+        self.steer.lrMultiplierChanged.connect(lambda value: self.steering.set_lr_multiplier(value))
+        self.steer.augmentChanged.connect(lambda on: self.steering.set_augment(on))
         self.job.progress.connect(self._on_progress)
         self.job.done.connect(self._on_done)
         self.job.failed.connect(self._on_failed)
@@ -101,6 +120,7 @@ class TrainTab(QWidget):
         content = _Content(self)
         layout = QVBoxLayout(content)
         layout.addLayout(top)
+        layout.addWidget(self.steer)
         layout.addWidget(self.banner)
         layout.addWidget(splitter, 1)
         # In a low window (1024 x 640, the MNIST banner up) the tab scrolls rather than squeezing the charts
@@ -143,9 +163,12 @@ class TrainTab(QWidget):
         self.run_panel.starting()
         self.settings.set_editable(False)
         self.banner.set_enabled(False)
+        self.steering = Steering()
+        self.steer.starting(config.augment)
 
         self._epochs = config.epochs
-        return self.job.start(train_worker(TrainJob(config, self.batch_update_interval, self.take_snapshots)))
+        return self.job.start(train_worker(TrainJob(config, self.batch_update_interval, self.take_snapshots,
+                                                    self.steering)))
 
     @Slot()
     def stop_training(self) -> None:
@@ -199,8 +222,37 @@ class TrainTab(QWidget):
             self._on_epoch(event)
         elif isinstance(event, Snapshot):
             self.filters.add_snapshot(event)
+        elif isinstance(event, Steered):
+            self._on_steered(event)
         elif isinstance(event, RunStarted):
+            self._batches = event.batches
             self.run_panel.run_started(event)
+
+    @Slot(bool)
+    def _on_pause_toggled(self, paused: bool) -> None:
+        if paused:
+            self.steering.pause()
+            self.run_panel.status.setText("Pausing after the batch under way…")
+        else:
+            self.steering.resume()
+
+    def _on_steered(self, change: Steered) -> None:
+        """A change the run has made: said, marked on the charts where it happened, and the new total shown."""
+        self.steer.applied(change)
+        if change.what in ("pause", "resume"):
+            self.run_panel.set_paused(change.what == "pause")
+        if change.what == "pause":
+            self.run_panel.status.setText(f"Paused before epoch {change.epoch}, batch {change.batch}: Resume to go "
+                                          f"on, or Stop to keep the latest complete epoch.")
+            return
+        if change.what == "resume":
+            self.run_panel.status.setText("Training…")
+            return
+        if change.what == "epochs":
+            self._epochs = change.value
+            for part in (self.charts, self.table, self.run_panel, self.filters):
+                part.set_epochs(change.value)
+        self.charts.mark(change.epoch - 1 + (change.batch - 1) / self._batches, change.what, mark_label(change))
 
     def _on_batches(self, update: BatchProgress) -> None:
         self.run_panel.batch(update.epoch, update.batch, update.running_loss)
@@ -224,6 +276,7 @@ class TrainTab(QWidget):
 
     @Slot()
     def _on_worker_finished(self) -> None:
+        self.steer.finished()
         self.settings.set_editable(True)
         self.banner.set_enabled(True)
         self.run_panel.finished()

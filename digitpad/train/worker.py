@@ -13,12 +13,20 @@ import threading
 import time
 from dataclasses import dataclass
 
-from trainer.config import BatchEnd, ConfigError, EpochEnd, RunStarted, TrainConfig
+from trainer.config import (
+    BatchEnd,
+    ConfigError,
+    EpochEnd,
+    RunStarted,
+    Steered,
+    TrainConfig,
+)
 from trainer.data import DataError, load_test_split
 from trainer.devices import use_all_threads
 from trainer.engine import Diverged
 from trainer.inspection import take_snapshot
 from trainer.job import run_job
+from trainer.steering import Steering
 
 from ..worker import Worker
 
@@ -41,10 +49,15 @@ class TrainJob:
 
     With `snapshots` on, it also reports a trainer.inspection.Snapshot (first filters and the first block's maps
     of one fixed test digit: numpy arrays of a few kilobytes) of the starting weights, then of every epoch's
-    model, taken in the worker's thread just before that epoch's EpochEnd: a few milliseconds an epoch."""
+    model, taken in the worker's thread just before that epoch's EpochEnd: a few milliseconds an epoch.
 
-    def __init__(self, config: TrainConfig, update_interval: float = 0.2, snapshots: bool = True):
+    `steering` (trainer.steering) takes the tab's asks; each change the run makes is reported (Steered) as it is
+    made, after the loss points before it."""
+
+    def __init__(self, config: TrainConfig, update_interval: float = 0.2, snapshots: bool = True,
+                 steering: Steering | None = None):
         self.config = config
+        self.steering = steering
         self.update_interval = update_interval
         self.snapshots = snapshots
         self.snapshot_error: str | None = None
@@ -53,13 +66,14 @@ class TrainJob:
         self._batches = 1
         self._points: list[tuple[float, float]] = []
         self._last_emit = 0.0
+        self._last_batch: BatchEnd | None = None
 
     def __call__(self, report, stop: threading.Event):  # the worker thread
         use_all_threads()
         self._report = report
         # The GUI reads the data folder itself and offers a Download button: no download from here.
         return run_job(self.config, on_event=self._on_event, stop=stop, download=False,
-                       on_epoch_model=self._on_epoch_model if self.snapshots else None)
+                       on_epoch_model=self._on_epoch_model if self.snapshots else None, steering=self.steering)
 
     def _on_event(self, event) -> None:  # the worker thread, once per batch: keep it cheap
         if isinstance(event, RunStarted):
@@ -67,7 +81,13 @@ class TrainJob:
             self._report(event)
         elif isinstance(event, EpochEnd):
             self._report(event)
+        elif isinstance(event, Steered):  # rare: at once, with the batches before it (a pause may follow)
+            if self._points and self._last_batch is not None:
+                last, (points, self._points) = self._last_batch, (self._points, [])
+                self._report(BatchProgress(last.epoch, last.batch, last.running_loss, points))
+            self._report(event)
         elif isinstance(event, BatchEnd):
+            self._last_batch = event
             stride = max(1, self._batches // LOSS_POINTS_PER_EPOCH)
             last = event.batch == self._batches
             if event.batch % stride == 0 or last:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 
 from ..checkpoint import load_checkpoint
-from ..config import EpochEnd, TrainConfig
+from ..config import EpochEnd, Steered, TrainConfig
 from ..metadata import describe_accuracy, describe_finetune
 from ..model import DEFAULT_MODEL, MODELS, build_model, count_parameters, layer_table
-from ..run_text import epoch_line
+from ..run_text import epoch_line, steering_line
 
 
 def add_parser(commands) -> None:
@@ -60,6 +60,10 @@ def print_meta(path: str, meta: dict, notes: list[str]) -> None:
     history = meta.get("history") or []
     for epoch in history:
         print("  " + epoch_line(EpochEnd.from_dict(epoch), meta.get("epochs", len(history))))
+    if meta.get("steering"):  # checked at load (trainer.metadata): sound changes
+        print("steered while it trained (`trainer train --steering CHECKPOINT` repeats it):")
+        for change in meta["steering"]:
+            print("  " + steering_line(Steered(**change)))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from .. import jsonsafe
-from ..checkpoint import is_checkpoint_file
-from ..config import BatchEnd, EpochEnd, RunStarted, TrainConfig
+from ..checkpoint import is_checkpoint_file, load_checkpoint
+from ..config import BatchEnd, EpochEnd, RunStarted, Steered, TrainConfig
 from ..job import run_job
 from ..model import DEFAULT_MODEL, MODELS, build_model, count_parameters
 from ..paths import models_dir
-from ..run_text import count_of, epoch_line, format_duration, weak_model_note
+from ..run_text import (
+    count_of,
+    epoch_line,
+    format_duration,
+    steering_line,
+    weak_model_note,
+)
+from ..steering import Steering, parse_changes
 from .options import add_data_options
 
 
@@ -71,6 +79,10 @@ def add_parser(commands) -> None:
     parser.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
                         help="training precision; auto uses bf16 where the hardware supports it (default: %(default)s)")
     parser.add_argument("--json-log", metavar="PATH", help="write one JSON object per epoch to PATH")
+    parser.add_argument("--steering", metavar="FILE",
+                        help="repeat the changes a run was steered with in the Train tab (learning-rate multiplier, "
+                             "augmentation, one more epoch) at the same batches: FILE is its checkpoint, or a JSON "
+                             "list of changes; give the same settings (`trainer info CHECKPOINT` lists them)")
     parser.set_defaults(run=run)
 
 
@@ -84,6 +96,35 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         extra_digits=args.extra_digits, low_resolution=args.low_resolution,
         validation_images=args.validation_images, train_limit=args.train_limit, device=args.device,
         precision=args.precision, data_dir=args.data_dir)  # checked once, by run_job, before any work
+
+
+# Settings that change the weights a replay makes: a checkpoint's that differ from the run's are said.
+REPLAYED_SETTINGS = ("model", "epochs", "batch_size", "lr", "weight_decay", "seed", "augment", "train_limit")
+
+
+def read_steering(path: str, config: TrainConfig) -> Steering:
+    """A Steering that replays the changes recorded in `path` (a checkpoint's metadata, or a JSON file); a
+    checkpoint trained with other settings is said on stderr, since the replay then makes other weights."""
+    if is_checkpoint_file(Path(path)):
+        meta = load_checkpoint(path).meta
+        if not meta.get("steering"):
+            raise ValueError(f"{path} records no steering: it was trained without changes, so `trainer train` with "
+                             f"its settings (see `trainer info {path}`) repeats it as it is")
+        recorded = meta.get("settings", {})
+        differ = [f"--{key.replace('_', '-')} {recorded[key]} (here {getattr(config, key)})"
+                  for key in REPLAYED_SETTINGS if key in recorded and recorded[key] != getattr(config, key)]
+        if differ:
+            print(f"note: {path} was trained with " + ", ".join(differ) + "; this run will not make the same "
+                  "weights", file=sys.stderr)
+        return Steering.replaying(parse_changes(meta["steering"], path))
+    try:
+        changes = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ValueError(f"cannot read the steering file {path} ({error}); give a checkpoint trained with "
+                         f"steering, or a JSON list of changes (see docs/recipe.md, Steering)") from None
+    if isinstance(changes, dict):  # a checkpoint's metadata, saved as JSON
+        changes = changes.get("steering")
+    return Steering.replaying(parse_changes(changes, path))
 
 
 def check_json_log(path: Path, out: Path | None) -> None:
@@ -115,6 +156,10 @@ class Progress:
                                 unit="batch", leave=False, dynamic_ncols=True, disable=None)
             self.bar.update(1)
             self.bar.set_postfix(loss=f"{event.running_loss:.4f}", refresh=False)
+        elif isinstance(event, Steered):  # a replay's changes, as they are made
+            tqdm.write(f"steering at {steering_line(event)}")
+            if event.what == "epochs":
+                self.started = replace(self.started, epochs=event.value)
         elif isinstance(event, EpochEnd):
             self.close()
             tqdm.write(epoch_line(event, self.started.epochs))
@@ -132,6 +177,7 @@ def run(args: argparse.Namespace) -> int:
     config = config_from(args)
     if args.json_log:
         check_json_log(Path(args.json_log), args.out)
+    steering = read_steering(args.steering, config) if args.steering else None
     stop = threading.Event()
 
     def on_interrupt(_signum, _frame):
@@ -153,7 +199,8 @@ def run(args: argparse.Namespace) -> int:
                 json_log = progress.json_log = open(args.json_log, "w", encoding="utf-8")
             progress(event)
 
-        result = run_job(config, args.out, on_event, stop, force=args.force, download=not args.no_download)
+        result = run_job(config, args.out, on_event, stop, force=args.force, download=not args.no_download,
+                         steering=steering)
     except KeyboardInterrupt:
         progress.close()
         print("aborted; the latest complete epoch, if any, is kept", file=sys.stderr)
@@ -164,13 +211,17 @@ def run(args: argparse.Namespace) -> int:
         if json_log:
             json_log.close()
 
+    if steering is not None and steering.off_script and not result.stopped:
+        missed = "; ".join(f"epoch {c.epoch}, batch {c.batch}" for c in steering.off_script[:3])
+        print(f"note: {count_of(len(steering.off_script), 'recorded change')} ({missed}) could not be made at "
+              f"that batch: this run has fewer batches than the steered one", file=sys.stderr)
     final = result.final
     if final is None:
         print(f"stopped before the first epoch ended after {format_duration(result.seconds)}; "
               f"no checkpoint was written")
         return 130
     state = "stopped" if result.stopped else "done"
-    print(f"{state}: {len(result.history)} of {config.epochs} epochs in {format_duration(result.seconds)}; "
+    print(f"{state}: {len(result.history)} of {result.epochs or config.epochs} epochs in {format_duration(result.seconds)}; "
           f"test accuracy of the saved model {final.test_accuracy:.2%}")
     note = weak_model_note(final.test_accuracy, result.train_images, len(result.history))
     if note:
