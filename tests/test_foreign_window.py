@@ -56,6 +56,9 @@ def test_an_onnx_model_opens_from_the_menu_reads_the_pad_and_the_view_says_what_
     assert all(len(row.images) == row.channels for row in inside.maps.blocks[1:])
     note = inside.findChild(QLabel, "insideNote")
     assert note.isVisibleTo(inside) and "ONNX Runtime computes no gradients" in note.text()
+    assert "Channels cannot be switched off" in note.text() and inside.switch is None
+    inside.toggle_channel(1, 0)  # a click on a tile: kept enlarged, nothing switched off, the reading the same
+    assert not inside.maps.off and shown(window)[0] == "7"
     assert "no live map" in inside.findChild(QLabel, "saliencyCaption").text()
     assert not inside.findChild(QPushButton, "integratedGradients").isEnabled()
     assert inside.findChild(QPushButton, "occlusion").isEnabled()
