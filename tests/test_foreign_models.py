@@ -246,3 +246,31 @@ def test_a_foreign_net_copies_for_other_threads_and_shares_its_onnx_session(exam
     assert isinstance(twin, ForeignNet) and twin._onnx is model._onnx
     x = normalize(torch.rand(3, 1, 28, 28))
     assert twin(x) == pytest.approx(model(x))
+
+
+def test_an_onnx_model_with_a_batch_of_one_is_run_picture_by_picture(tmp_path):
+    weights = np.random.default_rng(0).normal(size=(784, 10)).astype(np.float32)
+    path = _onnx_file(tmp_path / "one-at-a-time.onnx",
+                      [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 28, 28])],
+                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+                      [helper.make_node("Flatten", ["x"], ["flat"]), helper.make_node("MatMul", ["flat", "w"], ["y"])])
+    proto = onnx.load(str(path))
+    proto.graph.initializer.append(onnx.numpy_helper.from_array(weights, "w"))
+    onnx.save(proto, str(path))
+    model = load_foreign(path, Convention("unit", "bright"))
+    assert model.single and model.outputs == "logits" and model.parameter_count == 7840
+    pictures = torch.rand(5, 1, 28, 28)
+    with torch.inference_mode():
+        expected = torch.log_softmax(pictures.reshape(5, 784) @ torch.from_numpy(weights), dim=1)
+        assert model(normalize(pictures)) == pytest.approx(expected, abs=1e-4)
+    assert ForeignProbe(model).note == "Its ONNX graph names no 4-D intermediate values (no feature maps to show)."
+
+
+def test_without_the_onnx_package_the_view_says_what_to_install(examples_models, monkeypatch):
+    import sys
+
+    model = load_foreign(examples_models["onnx"], EXAMPLES)  # ONNX Runtime alone reads it
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    probe = ForeignProbe(model)
+    assert probe.blocks == [] and "pip install onnx" in probe.note
+    assert probe.run(np.zeros((28, 28), np.float32)).probabilities.shape == (10,)
