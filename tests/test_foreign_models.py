@@ -200,6 +200,10 @@ def test_bad_and_foreign_files_get_a_clear_message(tmp_path):
                 Predictor.load_foreign(path, EXAMPLES)
         assert words in str(caught.value), (path.name, str(caught.value))
     assert not (tmp_path / "pwned").exists()  # the crafted pickle was never run
+    state_dict = tmp_path / "mnist_cnn.pt"  # what pytorch/examples' --save-model writes
+    torch.save(Net().state_dict(), state_dict)
+    with pytest.raises(CheckpointError, match="a bare state_dict, as pytorch/examples saves, holds no architecture"):
+        Predictor.load(state_dict)
 
 
 def crafted_export(good, folder):

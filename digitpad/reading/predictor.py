@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from trainer.checkpoint import load_checkpoint
+from trainer.checkpoint import USE_A_GOOD_ONE, CheckpointError, load_checkpoint
 from trainer.conventions import Convention
 from trainer.data import normalize
 from trainer.foreign import FORMATS, is_foreign, load_foreign
@@ -27,6 +27,11 @@ from trainer.verdicts import model_threshold
 
 from .. import builtin_checkpoint_path
 from .reader import NumberReader, Reading
+
+
+OTHER_MODELS = ("A model made elsewhere opens too, saved as ONNX, TorchScript (torch.jit.save) or torch.export "
+                "(torch.export.save, .pt2); a bare state_dict, as pytorch/examples saves, holds no architecture to "
+                "run (docs/own-model.md).")
 
 
 class Predictor:
@@ -43,8 +48,14 @@ class Predictor:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Predictor:
-        """Raises CheckpointError, whose message says what is wrong with the file."""
-        checkpoint = load_checkpoint(path)
+        """Raises CheckpointError, whose message says what is wrong with the file (and, for a file that is no
+        checkpoint at all, which other models the app opens)."""
+        try:
+            checkpoint = load_checkpoint(path)
+        except CheckpointError as error:
+            if str(error).endswith(USE_A_GOOD_ONE):
+                raise CheckpointError(f"{error} {OTHER_MODELS}") from None
+            raise
         return cls(checkpoint.model, checkpoint.meta, Path(path), checkpoint.notes)
 
     @classmethod
