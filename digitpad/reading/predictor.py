@@ -28,7 +28,6 @@ from trainer.verdicts import model_threshold
 from .. import builtin_checkpoint_path
 from .reader import NumberReader, Reading
 
-
 OTHER_MODELS = ("A model made elsewhere opens too, saved as ONNX, TorchScript (torch.jit.save) or torch.export "
                 "(torch.export.save, .pt2); a bare state_dict, as pytorch/examples saves, holds no architecture to "
                 "run (docs/own-model.md).")
