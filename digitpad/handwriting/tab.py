@@ -187,9 +187,10 @@ class HandwritingTab(QWidget):
                 + (f"; its {wrong} mistake{'s are' if wrong != 1 else ' is'} outlined in red, with what it read."
                    if wrong else "."))
         meta = self.predictor.meta
-        if meta.get("personal_set") == str(self.personal_set.folder) and meta.get("personal_accuracy_after"):
+        after = meta.get("personal_accuracy_after")
+        if meta.get("personal_set") == str(self.personal_set.folder) and after is not None:
             text += (f" It was fine-tuned on this set, so it has learnt most of these; on samples it had not "
-                     f"seen it read {meta['personal_accuracy_after']:.1%}.")
+                     f"seen it read {after:.1%}.")
         return text
 
     @Slot(list)
