@@ -57,6 +57,7 @@ def test_an_onnx_model_opens_from_the_menu_reads_the_pad_and_the_view_says_what_
     note = inside.findChild(QLabel, "insideNote")
     assert note.isVisibleTo(inside) and "ONNX Runtime computes no gradients" in note.text()
     assert "Channels cannot be switched off" in note.text() and inside.switch is None
+    assert not inside.ablation.isVisibleTo(inside)  # no "click a tile to switch it off" beside that note
     inside.toggle_channel(1, 0)  # a click on a tile: kept enlarged, nothing switched off, the reading the same
     assert not inside.maps.off and shown(window)[0] == "7"
     assert "no live map" in inside.findChild(QLabel, "saliencyCaption").text()
@@ -67,6 +68,7 @@ def test_an_onnx_model_opens_from_the_menu_reads_the_pad_and_the_view_says_what_
 
     open_via_menu(window, answers, path)  # opened again: remembered, not asked
     assert answers.asked == [path.name] and window.predictor.is_foreign
+    assert window.reset_model() and inside.ablation.isVisibleTo(inside)  # a digitpad net: switching again
 
 
 def test_a_torchscript_model_shows_its_convolutions_maps_and_live_saliency(window, examples_models, answers):

@@ -152,6 +152,7 @@ class InsideView(QWidget):
             # (a model made elsewhere takes no hooks: no switching; the note says so).
             self.switch = None if foreign else ChannelSwitch.for_model(self.model)
             self._hooks = None if foreign else self.switch.attach(self.model)
+            self.ablation.setVisible(not foreign)  # its "click a tile" would contradict the note
             rows = [BlockTiles("input", "1 × 28×28 · what the net reads", "The 28×28 picture the net receives "
                                "(after preprocessing, before normalizing).", 1)]
             rows += [_caption(block, i == len(self.probe.blocks) - 1) for i, block in enumerate(self.probe.blocks)]
