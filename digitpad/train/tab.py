@@ -1,4 +1,5 @@
-"""The Train tab: train the seed Net from the window, with live progress, curves and a per-epoch table.
+"""The Train tab: train a net (the seed Net or another of trainer.model's) from the window, with live progress,
+curves and a per-epoch table.
 
 The tab builds its parts and wires their signals; the parts know nothing of each other (napari's layer
 controls are the model): the settings form, the run panel, the steering controls, the MNIST-folder banner, the
@@ -15,7 +16,6 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QSplitter, QVBox
 from trainer.config import EpochEnd, RunStarted, Steered
 from trainer.inspection import Snapshot
 from trainer.job import JobResult
-from trainer.model import DEFAULT_MODEL, build_model, count_parameters
 from trainer.steering import Steering
 
 from .. import builtin_checkpoint_path
@@ -74,11 +74,11 @@ class TrainTab(QWidget):
         self.charts = TrainingCharts(self)
         self.table = EpochTable(self)
         self.filters = FilterView(self)
-        self.run_panel.status.setText(f"Ready to train the {DEFAULT_MODEL} net "
-                                      f"({count_parameters(build_model(DEFAULT_MODEL)):,} parameters).")
+        self._on_model_changed(self.settings.model())
 
         self._lay_out()
 
+        self.settings.modelChanged.connect(self._on_model_changed)
         self.settings.epochsChanged.connect(self._on_epochs_changed)
         self.settings.dataDirChanged.connect(self._on_data_dir_changed)
         self.banner.chooseFolder.connect(self.settings.choose_data_folder)
@@ -200,6 +200,12 @@ class TrainTab(QWidget):
         super().closeEvent(event)
 
     # ----- wiring -------------------------------------------------------------------------------------------
+    @Slot(str)
+    def _on_model_changed(self, name: str) -> None:
+        if not self.is_running:
+            self.run_panel.status.setText(f"Ready to train the {name} net "
+                                          f"({self.settings.parameters(name):,} parameters).")
+
     @Slot(int)
     def _on_epochs_changed(self, epochs: int) -> None:
         if not self.is_running:

@@ -1,4 +1,5 @@
-"""`trainer info`: a model's layer table and, for a checkpoint, what its metadata says."""
+"""`trainer info`: the architectures there are, a model's layer table and, for a checkpoint, what its metadata
+says."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from ..run_text import epoch_line, steering_line
 
 
 def add_parser(commands) -> None:
-    parser = commands.add_parser("info", help="layer table of a model, and a checkpoint's metadata",
+    parser = commands.add_parser("info", help="the architectures, a model's layer table, a checkpoint's metadata",
                                  description="Print the layer table (output shape, parameters, receptive field) "
-                                             "and, for a checkpoint, its metadata and training history.")
+                                             "and, for a checkpoint, its metadata and training history. Without "
+                                             "a checkpoint or --model, list the architectures `trainer train "
+                                             "--model` can train, then the default one's layers.")
     parser.add_argument("checkpoint", nargs="?", help="a checkpoint (default: show the untrained --model, as `trainer train` would build it)")
-    parser.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(MODELS), help="default: %(default)s")
+    parser.add_argument("--model", choices=list(MODELS), help=f"an architecture's layers (default: {DEFAULT_MODEL})")
     parser.set_defaults(run=run)
 
 
@@ -32,6 +35,16 @@ def print_layers(model) -> None:
         field = "" if row["receptive_field"] is None else row["receptive_field"]
         print(f"{name:<22}{row['layer']:<20}{shape:>12}{params:>9}{field:>5}")
     print(f"total trainable parameters: {count_parameters(model):,}")
+
+
+def print_models() -> None:
+    """Each architecture, its parameters and what it is (the first line of its class's docstring)."""
+    print("architectures (trainer train --model NAME; trainer info --model NAME shows one's layers):")
+    for name, kind in MODELS.items():
+        model = build_model(name, dropout=TrainConfig().dropout)
+        summary = (kind.__doc__ or "").strip().splitlines()[0] if kind.__doc__ else ""
+        default = " (default)" if name == DEFAULT_MODEL else ""
+        print(f"  {name + default:<16}{count_parameters(model):>9,} parameters  {summary}")
 
 
 def print_meta(path: str, meta: dict, notes: list[str]) -> None:
@@ -73,5 +86,10 @@ def run(args: argparse.Namespace) -> int:
         print()
         print_meta(args.checkpoint, checkpoint.meta, checkpoint.notes)
     else:
-        print_layers(build_model(args.model, dropout=TrainConfig().dropout))  # as `trainer train` builds it
+        if args.model is None:
+            print_models()
+            print()
+        name = args.model or DEFAULT_MODEL
+        print(f"{name}:")
+        print_layers(build_model(name, dropout=TrainConfig().dropout))  # as `trainer train` builds it
     return 0
