@@ -126,6 +126,7 @@ def main() -> int:
     from digitpad import builtin_checkpoint_path
     from digitpad.window import MainWindow
     from trainer.data import missing_files, resolve_data_dir
+    from trainer.features import last_layer
 
     data_dir = str(resolve_data_dir(args.data_dir))
     if missing_files(Path(data_dir)):
@@ -148,9 +149,10 @@ def main() -> int:
     print(f"evaluated {len(held[0][1]):,} digits; memory without the map: {before:.0f} MiB")
 
     set_set(*held[0])
-    run_until(app, lambda: "features.8" in points.tsnes, 900)
-    space, tsne = points.spaces["features.8"], points.tsnes["features.8"]
-    print(f"PCA of features.8 ({space.dims} numbers per digit): {space.seconds:.1f} s from the request to the "
+    layer = last_layer(window.predictor.model)  # the map's default: "features.8" for the seed Net
+    run_until(app, lambda: layer in points.tsnes, 900)
+    space, tsne = points.spaces[layer], points.tsnes[layer]
+    print(f"PCA of {layer} ({space.dims} numbers per digit): {space.seconds:.1f} s from the request to the "
           f"map (a child process's start-up and the features pass included)")
     print(f"t-SNE of {tsne.fitted_count:,} digits + out-of-sample step for the rest: {tsne.seconds:.1f} s more")
     if args.screenshot:

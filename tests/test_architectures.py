@@ -61,15 +61,22 @@ def test_the_inside_view_and_the_features_read_each_models_own_layers(name):
     # The nearest examples read the last block before the classifier: read from the model, never "features.8".
     last = last_layer(model)
     assert last == blocks[-2].name and blocks[-1].channels == 10 and last in feature_layers(model)
-    modules = dict(model.named_modules())
-    assert modules[last] is model.features[-1]
-    features = layer_features(model, torch.from_numpy(np.stack([ONE, SEVEN]))[:, None])
+    pictures = torch.from_numpy(np.stack([ONE, SEVEN]))[:, None]
+    features = layer_features(model, pictures)
+    with torch.no_grad():  # ...which is what the classifier reads
+        assert torch.allclose(features, model.features(normalize(pictures)).flatten(1), atol=1e-6)
     assert features.shape == (2, int(np.prod(blocks[-2].output)))
     assert not torch.allclose(features[0], features[1])
     for method in LIVE_METHODS:  # Grad-CAM's layer is the last block's, read from the model
         heat = attribute(model, SEVEN, 7, method)
         assert heat.shape == (28, 28) and np.isfinite(heat).all()
     assert attribute(model, SEVEN, 7, "saliency").max() > 0
+
+
+def test_the_tiny_nets_depthwise_halves_say_so_in_the_inside_view():
+    depthwise = [block for block in conv_blocks(build_model("tiny")) if "depthwise" in block.describe()]
+    assert len(depthwise) == 5 and all(block.groups == block.channels for block in depthwise)
+    assert not any("depthwise" in block.describe() for block in conv_blocks(build_model("seed")))
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -127,7 +134,7 @@ def test_trainer_info_lists_every_model_and_shows_one_s_layers(capsys):
     assert main(["info", "--model", "tiny"]) == 0
     table = capsys.readouterr().out
     assert f"total trainable parameters: {count_parameters(build_model('tiny')):,}" in table
-    assert "features.7.0" in table and "12x5x5" in table and "17,504" not in table
+    assert "features.6.0" in table and "26x5x5" in table and "17,504" not in table
 
 
 @pytest.mark.slow  # a run of 1 epoch
@@ -136,7 +143,7 @@ def test_trainer_train_trains_the_model_named(tmp_path, fake_dir):
     assert main(["train", "--model", "tiny", "--epochs", "1", "--outlier-batch", "0", "--data-dir", fake_dir,
                  "--no-download", "--out", str(out)]) == 0
     checkpoint = load_checkpoint(out)
-    assert checkpoint.meta["model"] == "tiny" and count_parameters(checkpoint.model) == 4_784
+    assert checkpoint.meta["model"] == "tiny" and count_parameters(checkpoint.model) == 4_896
 
 
 # ----- in the window ---------------------------------------------------------------------------------------------
@@ -150,7 +157,7 @@ def test_the_train_tab_trains_the_model_chosen(qtbot, fake_dir_512):
     assert [choice.itemData(i) for i in range(choice.count())] == list(MODELS)
     assert choice.currentData() == DEFAULT_MODEL and "17,504 parameters" in tab.run_panel.status.text()
     choice.setCurrentIndex(choice.findData("tiny"))
-    assert "tiny net (4,784 parameters)" in tab.run_panel.status.text()
+    assert "tiny net (4,896 parameters)" in tab.run_panel.status.text()
     tab.findChild(QSpinBox, "epochs").setValue(1)
     tab.settings.dataDir.setText(fake_dir_512)
     try:
@@ -159,8 +166,8 @@ def test_the_train_tab_trains_the_model_chosen(qtbot, fake_dir_512):
         assert tab.last_error is None
         checkpoint = load_checkpoint(tab.last_result.checkpoint)
         assert checkpoint.meta["model"] == "tiny" and type(checkpoint.model) is MODELS["tiny"]
-        snapshot = tab.filters.snapshots[-1]  # the filter view shows the tiny net's first filters: 8 of them
-        assert snapshot.filters.shape == (8, 3, 3)
+        snapshot = tab.filters.snapshots[-1]  # the filter view shows the tiny net's first filters: 16 of them
+        assert snapshot.filters.shape == (16, 3, 3)
         assert np.array_equal(snapshot.filters, checkpoint.model.features[0][0].weight.detach()[:, 0].numpy())
     finally:
         tab.shutdown()

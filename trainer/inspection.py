@@ -34,6 +34,7 @@ class Block:
     output: tuple[int, int, int]  # C, H, W of its feature maps
     receptive_field: int          # input pixels (per side) that one output pixel sees (0: not known)
     kernel: tuple[int, int]       # its convolution's kernel size
+    groups: int = 1               # its convolution's groups: as many as channels for a depthwise one
 
     @property
     def channels(self) -> int:
@@ -44,6 +45,9 @@ class Block:
         kinds = list(self.kinds)
         if self.kernel[0]:  # (0, 0): not known (an intermediate value of a foreign model's graph)
             kinds[0] = f"{kinds[0]} {self.kernel[0]}x{self.kernel[1]}"
+        if self.groups > 1:  # a separable convolution's first half (the tiny net's): say so, the maps show it
+            kinds[0] += " depthwise, each channel filtered alone" if self.groups == self.channels else \
+                f" in {self.groups} groups"
         return " → ".join(kinds)
 
 
@@ -85,7 +89,8 @@ def conv_blocks(model: nn.Module) -> list[Block]:
         blocks.append(Block(
             name=output_name(names, modules), layers=names, kinds=tuple(row["layer"] for row in rows),
             output=tuple(rows[-1]["output"]), receptive_field=rows[-1]["receptive_field"],
-            kernel=(kernel[0], kernel[-1]) if isinstance(kernel, tuple) else (kernel, kernel)))
+            kernel=(kernel[0], kernel[-1]) if isinstance(kernel, tuple) else (kernel, kernel),
+            groups=modules[names[0]].groups))
     return blocks
 
 

@@ -1,9 +1,9 @@
-"""The nets: the seed Net (17,504 parameters), the tiny net (under 5,000) and the wide net (about 100k).
+"""The nets: the seed Net (17,504 parameters), the tiny net (4,896) and the wide net (101,488).
 
 Every layer's output size and receptive field is tracked in the comments (28x28 input, as MNIST's), because
 the design is all about reaching a receptive field that covers a digit with as few parameters as possible.
-The three share one shape (two stages of 3x3 convolutions, a 1x1 transition and a max-pool between them, a 1x1
-classifier averaged over the last map); they differ in width. Every view reads a model's layers from the model
+The three share one shape (two stages of three 3x3 convolutions with a max-pool between them, a 1x1 classifier
+averaged over the last 5x5 map); they differ in width, and the tiny net splits its convolutions in two. Every view reads a model's layers from the model
 itself (trainer.inspection), so none of them assumes this shape.
 """
 
@@ -97,13 +97,44 @@ class StagedNet(nn.Module):
         return self.classifier(self.features(x))
 
 
-class TinyNet(StagedNet):
-    """8-12 channels, the fewest parameters that still reach 99.4% on MNIST's test set (see docs/recipe.md).
+def separable_block(in_channels: int, out_channels: int) -> nn.Sequential:
+    """A 3x3 convolution split in two, as MobileNet's: each channel filtered alone (3x3, unpadded), then mixed by
+    a 1x1 convolution, then BatchNorm -> ReLU. 16 -> 26 channels costs 144 + 416 weights where one 3x3
+    convolution costs 3,744: so, under 5,000 parameters, the tiny net can have 26 channels where a plain one
+    has 8-12. (No ReLU between the two halves, as Xception found best.)"""
+    return nn.Sequential(nn.Conv2d(in_channels, in_channels, kernel_size=3, groups=in_channels, bias=False),
+                         nn.Conv2d(in_channels, out_channels, kernel_size=1, bias=False),
+                         nn.BatchNorm2d(out_channels), nn.ReLU())
 
-    `dropout` is accepted and unused: every model is built with one (trainer.checkpoint, the engine)."""
+
+class TinyNet(nn.Module):
+    """Under 5,000 parameters: the seed's shape with separable convolutions, 16-26 channels.
+
+    A plain net of that size (the seed's shape with 8-12 channels, 4,784 parameters) read 99.19% of the test set
+    after 20 epochs of the same recipe; this one, with more channels for the same parameters, more (docs/recipe.md,
+    "Other architectures"). `dropout` is accepted and unused: every model is built with one (trainer.checkpoint).
+    """
 
     def __init__(self, dropout: float = 0.0):
-        super().__init__((8, 8, 10), 8, (10, 12, 12))
+        super().__init__()
+        self.features = nn.Sequential(
+            bn_block(1, 16),             # 26x26, RF 3
+            separable_block(16, 26),     # 24x24, RF 5
+            separable_block(26, 26),     # 22x22, RF 7
+            nn.MaxPool2d(2),             # 11x11, RF 8
+            separable_block(26, 26),     # 9x9, RF 12
+            separable_block(26, 26),     # 7x7, RF 16
+            separable_block(26, 26),     # 5x5, RF 20
+        )
+        self.classifier = nn.Sequential(
+            nn.Conv2d(26, 10, kernel_size=1, bias=False),  # 5x5x10
+            nn.AdaptiveAvgPool2d(1),                       # RF 28: the whole digit
+            nn.Flatten(),
+            nn.LogSoftmax(dim=1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
 
 
 class WideNet(StagedNet):
