@@ -15,11 +15,13 @@ from trainer.attribution import LIVE_METHODS, attribute
 from trainer.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from trainer.cli import main
 from trainer.config import EpochEnd, TrainConfig
-from trainer.data import normalize
+from trainer.data import load_mnist, normalize
 from trainer.export import export_onnx
 from trainer.features import feature_layers, last_layer, layer_features
 from trainer.inspection import FeatureProbe, conv_blocks, first_filters
 from trainer.model import DEFAULT_MODEL, MODELS, build_model, count_parameters
+from trainer.neighbour_store import training_digits
+from trainer.robustness import robustness_curves
 
 from .drawing import drag, line
 from .test_inside_view import ONE, SEVEN
@@ -77,6 +79,21 @@ def test_the_tiny_nets_depthwise_halves_say_so_in_the_inside_view():
     depthwise = [block for block in conv_blocks(build_model("tiny")) if "depthwise" in block.describe()]
     assert len(depthwise) == 5 and all(block.groups == block.channels for block in depthwise)
     assert not any("depthwise" in block.describe() for block in conv_blocks(build_model("seed")))
+
+
+@pytest.mark.slow  # the robustness curves: 1-4 s
+@pytest.mark.parametrize("name", list(MODELS))
+def test_nearest_examples_and_robustness_work_on_each_model(name, fake_mnist):
+    model = trained_a_little(name)
+    folder = fake_mnist(64, 32)
+    train, test = load_mnist(folder, download=False)
+    index = training_digits(model, folder)
+    blocks = conv_blocks(model)
+    assert index.layer == last_layer(model) and index.dimensions == int(np.prod(blocks[-2].output))
+    nearest = index.nearest_to_pictures(model, train.images[5:6, 0].numpy(), 3)[0]
+    assert nearest[0].index == 5 and nearest[0].distance < 1e-2 * nearest[1].distance + 1e-3  # itself, first
+    curves = robustness_curves([model], [0.9], test.images[:16], test.labels[:16])
+    assert curves.points and all(0 <= point.accuracy <= 1 for point in curves.points)
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -173,6 +190,7 @@ def test_the_train_tab_trains_the_model_chosen(qtbot, fake_dir_512):
         tab.shutdown()
 
 
+@pytest.mark.slow  # an evaluation in the window: 2 s
 @pytest.mark.parametrize("name", NEW)
 def test_a_new_model_opens_in_the_window_with_its_inside_view_and_evaluation(name, window, qtbot, tmp_path,
                                                                              fake_mnist):
