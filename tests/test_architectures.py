@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox
 from digitpad.draw.canvas import DrawingCanvas
 from digitpad.reading.predictor import Predictor
 from digitpad.train.tab import TrainTab
+from trainer.ablation import ChannelSwitch, zeroed
 from trainer.attribution import LIVE_METHODS, attribute
 from trainer.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from trainer.cli import main
@@ -69,6 +70,13 @@ def test_the_inside_view_and_the_features_read_each_models_own_layers(name):
         assert torch.allclose(features, model.features(normalize(pictures)).flatten(1), atol=1e-6)
     assert features.shape == (2, int(np.prod(blocks[-2].output)))
     assert not torch.allclose(features[0], features[1])
+    # Switching channels off (the inside view's tiles, `trainer eval --ablate`) reads the same blocks: with every
+    # channel of the last feature block off, the classifier (no bias) sees zeros and every digit gets 10%.
+    switch = ChannelSwitch.for_model(model)
+    switch.set_off(last, range(blocks[-2].channels))
+    with zeroed(model, switch.hooked()), torch.no_grad():
+        off = model(normalize(torch.from_numpy(SEVEN))[None, None]).exp()[0]
+    assert torch.allclose(off, torch.full((10,), 0.1), atol=1e-6)
     for method in LIVE_METHODS:  # Grad-CAM's layer is the last block's, read from the model
         heat = attribute(model, SEVEN, 7, method)
         assert heat.shape == (28, 28) and np.isfinite(heat).all()
