@@ -91,6 +91,7 @@ def test_specs_name_a_module_and_channels_or_ranges(text, expected):
 @pytest.mark.parametrize("text, said", [
     ("features.2", "cannot read"), ("features.2:", "cannot read"), (":5", "cannot read"),
     ("features.2:five", "'five' in 'features.2:five' is not a channel number"), ("features.2:7-5", "runs backwards"),
+    ("features.2:0-99999999999", "no layer has a channel 99999999999"),  # refused before the range is listed
 ])
 def test_a_malformed_spec_says_what_was_wrong_and_shows_the_form(text, said):
     with pytest.raises(AblationError) as error:

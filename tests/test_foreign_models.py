@@ -120,6 +120,19 @@ def test_the_choice_is_remembered_by_the_files_contents(tmp_path, monkeypatch):
         Convention("0-255", "bright")
 
 
+def test_a_damaged_record_is_asked_again_and_kept_aside_not_written_over(tmp_path, monkeypatch):
+    record = tmp_path / "c.json"
+    monkeypatch.setenv("DIGITPAD_CONVENTIONS", str(record))
+    record.write_text(json.dumps({"a" * 64: {"input_range": ["mnist"], "ink": "bright"},  # edited by hand
+                                  "b" * 64: {"input_range": "unit", "ink": 3}}))
+    assert remembered("a" * 64) is None and remembered("b" * 64) is None  # asked again, no TypeError
+    record.write_text('{"' + "c" * 64 + '": {"input_range": "unit", "in')  # truncated
+    assert remembered("c" * 64) is None
+    assert not record.exists() and (tmp_path / "c.json.bad").read_text().startswith('{"ccc')
+    remember("d" * 64, Convention("unit", "dark"))
+    assert remembered("d" * 64) == Convention("unit", "dark") and (tmp_path / "c.json.bad").exists()
+
+
 @pytest.mark.slow
 def test_digitpads_own_export_names_its_convention(tmp_path, seed, fake_dir):
     from trainer.data import load_test_split
@@ -130,6 +143,12 @@ def test_digitpads_own_export_names_its_convention(tmp_path, seed, fake_dir):
     predictor = Predictor.load_foreign(path, onnx_convention(path))
     builtin_rows = Predictor(seed, {}, path).probabilities(np.random.default_rng(0).random((3, 28, 28)))
     assert np.abs(predictor.probabilities(np.random.default_rng(0).random((3, 28, 28))) - builtin_rows).max() < 1e-4
+    # The trainer commands take digitpad's checkpoints only, and say so of a model file, naming what reads it.
+    from trainer.checkpoint import CheckpointError, load_checkpoint
+
+    with pytest.raises(CheckpointError, match=r"is an ONNX model made elsewhere, not a digitpad checkpoint\. The "
+                                              r"window reads and measures it"):
+        load_checkpoint(path)
 
 
 def test_digitpad_predict_reads_with_an_onnx_model_and_says_what_to_pass(examples_models, mnist, tmp_path,

@@ -90,7 +90,10 @@ def test_recorded_changes_are_checked_and_a_replay_leaves_the_pauses_out():
     for bad, words in [({"what": "speed", "epoch": 1, "batch": 1}, "one of lr_multiplier"),
                        ({"what": "augment", "epoch": 0, "batch": 1, "value": True}, "whole numbers from 1"),
                        ({"what": "lr_multiplier", "epoch": 1, "batch": 1, "value": 9}, "from 0.1 to 3"),
-                       ({"what": "augment", "epoch": 1, "batch": 1, "value": "no"}, "true or false")]:
+                       ({"what": "augment", "epoch": 1, "batch": 1, "value": "no"}, "true or false"),
+                       ({"what": "pause", "epoch": 1, "batch": 1, "value": None, "note": "x"}, "not 'note'"),
+                       ({"what": "epochs", "epoch": 3, "batch": 1, "value": 2}, "from the epoch it was made in"),
+                       ({"what": "epochs", "epoch": 1, "batch": 1, "value": 10**9}, "to 10000")]:
         with pytest.raises(ValueError, match=words):
             parse_changes([bad], "run.json")
     with pytest.raises(ValueError, match="holds no list of changes"):

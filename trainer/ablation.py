@@ -56,6 +56,10 @@ def targets(model: nn.Module) -> dict[str, Target]:
     return found
 
 
+# Above any layer's channel count (the wide net's largest has 64): a bigger number is refused as it is read.
+MAX_CHANNEL = 65536
+
+
 def parse_spec(text: str) -> tuple[str, list[int]]:
     """"features.2:5,7" (ranges too: "features.2:0-3,9") -> ("features.2", [5, 7]). AblationError when malformed."""
     name, colon, channels = text.strip().rpartition(":")
@@ -71,6 +75,9 @@ def parse_spec(text: str) -> tuple[str, list[int]]:
             raise AblationError(f"{part.strip()!r} in {text!r} is not a channel number: {example}") from None
         if last < first:
             raise AblationError(f"the range {part.strip()!r} in {text!r} runs backwards: {example}")
+        if last >= MAX_CHANNEL:  # before listing the range: 0-99999999999 would fill the memory first
+            raise AblationError(f"no layer has a channel {last}: {part.strip()!r} in {text!r} is far beyond any "
+                                f"layer's channels ({example})")
         numbers.extend(range(first, last + 1))
     return name.strip(), numbers
 

@@ -219,6 +219,15 @@ def _read_payload_safely(path: Path) -> object:
         raise CheckpointError(f"{path}: no such file.")
     if not path.is_file():
         raise CheckpointError(f"{path} is not a regular file (a pipe or a device?). {USE_A_GOOD_ONE}")
+    from .foreign import A_FORMAT, detect_format
+
+    # A model file made elsewhere is said to be one, rather than "not a checkpoint, or corrupt".
+    made_elsewhere = detect_format(path)
+    if made_elsewhere != "checkpoint":
+        raise CheckpointError(
+            f"{path} is {A_FORMAT[made_elsewhere]} model made elsewhere, not a digitpad checkpoint. The window "
+            f"reads and measures it (File > Open model, then the Evaluate tab), and so does `digitpad predict "
+            f"--model`; the `trainer` commands train, fine-tune and export digitpad's own checkpoints only.")
     try:
         return _read(path)
     except pickle.UnpicklingError as error:

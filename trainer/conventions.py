@@ -34,9 +34,9 @@ class Convention:
     ink: str = "bright"
 
     def __post_init__(self):
-        if self.input_range not in RANGES:
+        if not isinstance(self.input_range, str) or self.input_range not in RANGES:
             raise ConventionError(f"unknown input range {self.input_range!r}: one of {', '.join(RANGES)}")
-        if self.ink not in INKS:
+        if not isinstance(self.ink, str) or self.ink not in INKS:
             raise ConventionError(f"unknown ink {self.ink!r}: one of {', '.join(INKS)}")
 
     def describe(self) -> str:
@@ -67,9 +67,22 @@ def conventions_file() -> Path:
 def _records() -> dict:
     try:
         records = json.loads(conventions_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # none yet, or unreadable: then nothing is remembered (it is asked again)
+    except FileNotFoundError:  # none yet: nothing is remembered
         return {}
-    return records if isinstance(records, dict) else {}
+    except (OSError, ValueError):  # unreadable or damaged: nothing is remembered (it is asked again)
+        return _set_aside()
+    return records if isinstance(records, dict) else _set_aside()
+
+
+def _set_aside() -> dict:
+    """A record that cannot be read is moved to conventions.json.bad rather than written over by the next answer,
+    so a person (or the next engineer) can still see what it held."""
+    path = conventions_file()
+    try:
+        path.replace(path.with_name(path.name + ".bad"))
+    except OSError:
+        pass
+    return {}
 
 
 def remembered(sha256: str) -> Convention | None:

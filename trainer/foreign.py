@@ -20,6 +20,7 @@ only).
 from __future__ import annotations
 
 import os
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -46,7 +47,8 @@ def detect_format(path: str | os.PathLike) -> str:
     path = Path(path)
     if zipfile.is_zipfile(path):
         try:
-            names = zipfile.ZipFile(path).namelist()
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
         except (OSError, zipfile.BadZipFile):
             return "checkpoint"
         if any("/code/__torch__" in name or name.startswith("code/__torch__") for name in names):
@@ -132,8 +134,8 @@ class ForeignNet(nn.Module):
 
     def check(self) -> None:
         """Run the model on blank and random pictures; ForeignError unless it gives N x 10 finite scores."""
-        torch.manual_seed(0)
-        batches = [torch.zeros(1, 1, 28, 28), torch.rand(3, 1, 28, 28)]
+        # A generator of its own: seeding torch's global one here would change a training run's random stream.
+        batches = [torch.zeros(1, 1, 28, 28), torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(0))]
         outputs = []
         for pictures in batches:
             try:
@@ -197,7 +199,9 @@ def load_foreign(path: str | os.PathLike, convention: Convention, fmt: str | Non
 def _load_torch(path: Path, convention: Convention, fmt: str) -> ForeignNet:
     try:
         if fmt == "torchscript":
-            inner = torch.jit.load(str(path), map_location="cpu").eval()
+            with warnings.catch_warnings():  # torch's notice that TorchScript is deprecated is for its writers,
+                warnings.simplefilter("ignore", FutureWarning)  # not for someone reading digits with their file
+                inner = torch.jit.load(str(path), map_location="cpu").eval()
         else:
             inner = _load_export(path)
     except Exception as error:  # a truncated or crafted archive: its loader's own words
@@ -209,7 +213,8 @@ def _load_torch(path: Path, convention: Convention, fmt: str) -> ForeignNet:
 
 def _load_export(path: Path) -> nn.Module:
     """A torch.export program's module, read without running any Python the file may hold (see the docstring)."""
-    names = zipfile.ZipFile(path).namelist()
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
     if any(Path(name).name.startswith(("custom_obj_", "opaque_obj_")) for name in names):
         raise ForeignError(f"{path.name} holds Python objects (pickled), which digitpad does not unpickle: a file "
                            f"can run code that way. Export a model made of tensors and torch operations only.")

@@ -24,6 +24,8 @@ from .config import Steered
 LR_MULTIPLIER_RANGE = (0.1, 3.0)
 KINDS = ("lr_multiplier", "augment", "epochs", "pause", "resume")
 REPLAYED = ("lr_multiplier", "augment", "epochs")  # pauses change no weight
+# A recorded "epochs" change above this is taken for a damaged record, not a run to replay.
+MAX_EPOCHS = 10_000
 STOP_CHECK_SECONDS = 0.1  # how soon a paused run sees a stop
 
 
@@ -198,6 +200,9 @@ def check_change(item) -> str | None:
     """What is wrong with one recorded change (a dict), or None when it is sound."""
     if not isinstance(item, dict) or item.get("what") not in KINDS:
         return f"each change needs \"what\", one of {', '.join(KINDS)}"
+    unknown = sorted(set(item) - {"what", "epoch", "batch", "value"})
+    if unknown:
+        return f"a change holds \"what\", \"epoch\", \"batch\" and \"value\" only, not {', '.join(map(repr, unknown))}"
     if not all(isinstance(item.get(key), int) and not isinstance(item.get(key), bool) and item[key] >= 1
                for key in ("epoch", "batch")):
         return "\"epoch\" and \"batch\" must be whole numbers from 1"
@@ -208,6 +213,8 @@ def check_change(item) -> str | None:
         return f"an lr_multiplier's value must be a number from {low:g} to {high:g}"
     if what == "augment" and not isinstance(value, bool):
         return "an augment's value must be true or false"
-    if what == "epochs" and not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
-        return "an epochs change's value must be the new total, a whole number from 1"
+    if what == "epochs" and not (isinstance(value, int) and not isinstance(value, bool)
+                                 and item["epoch"] <= value <= MAX_EPOCHS):
+        return (f"an epochs change's value must be the new total, a whole number from the epoch it was made in "
+                f"to {MAX_EPOCHS}")
     return None
