@@ -97,7 +97,10 @@ def test_file_export_writes_a_checked_onnx_model_in_the_background(window, qtbot
     window.train_tab.settings.dataDir.setText(str(mnist_dir))
     worker = window.export_model(tmp_path / "from-window.onnx")
     assert not window.export_action.isEnabled()
-    with qtbot.waitSignal(worker.done, timeout=120_000) as signal:
+    assert window.export_job.worker is worker
+    # On the WorkerSlot, which repeats it on the GUI thread: a pytest-qt wait on a signal sent from the worker's
+    # thread is a queued connection to a receiver PySide frees when the wait ends.
+    with qtbot.waitSignal(window.export_job.done, timeout=120_000) as signal:
         pass
     assert "1,000 MNIST test images" in signal.args[0] and "from-window.onnx" in signal.args[0]
     qtbot.waitUntil(lambda: window.export_action.isEnabled())

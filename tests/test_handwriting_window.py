@@ -231,7 +231,11 @@ def test_closing_the_window_mid_fine_tune_stops_and_joins_the_worker(window, per
     window.tabs.setCurrentWidget(tab)
     assert tab.start_finetune()
     worker = tab.worker
-    with qtbot.waitSignal(worker.progress, timeout=60_000,
+    # Waited for on the tab's WorkerSlot, which repeats the worker's events on the GUI thread. Not on the
+    # Worker's own signal: pytest-qt's plain-callable connection to a signal sent from another thread is
+    # queued, and progress still queued when it disconnects was delivered after the test to a receiver PySide
+    # had freed (a segfault in CI).
+    with qtbot.waitSignal(tab.job.progress, timeout=60_000,
                           check_params_cb=lambda event: isinstance(event, PhaseStarted)):
         pass
     assert window.close()
