@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from scipy.ndimage import uniform_filter
 
 from .strokes import normalize_width, to_work_size
 
@@ -168,6 +167,8 @@ def is_only_shade(grey: np.ndarray, level: np.ndarray) -> bool:
     paper (85% for a ballpoint), and shade less than SHADE of the best-lit paper's light. Pixels are averaged in
     twos both ways first: sensor noise in single pixels would otherwise look darker than it is.
     """
+    from scipy.ndimage import uniform_filter  # here, not at the top: see strokes.py
+
     lightest = float(level.min())  # the best-lit paper's darkness
     darkest = float(uniform_filter(grey, 2).max())
     return darkest - lightest < SHADE * (1 - lightest)

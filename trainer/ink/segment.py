@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 from .strokes import stroke_width
 
@@ -79,6 +78,8 @@ def _crop(ink: np.ndarray, left: int, top: int) -> Segment:
 
 def find_digits(ink: np.ndarray) -> list[Segment]:
     """The digits in an ink layer (bright ink on black, noise already removed), left to right."""
+    from scipy import ndimage  # here, not at the top: see strokes.py
+
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3), bool))
     if count == 0:
         return []

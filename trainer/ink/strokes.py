@@ -6,13 +6,16 @@ measured at a working scale (the digit's longer side WORK_SIZE pixels) from the 
 stroke's ridge (the medial axis), the distance to the background is half the stroke's width. A stroke thinner
 than nearly all of MNIST's is widened; bold strokes are left as they are (see normalize_width). Pure numpy,
 scipy.ndimage and Pillow.
+
+scipy.ndimage is imported inside the functions that use it, as in preprocess.py and segment.py: the window
+imports this pipeline before it shows and scipy's import (0.19 s) then comes in a thread once it has shown
+(digitpad.app.preload_ink_pipeline).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 WORK_SIZE = 80  # 4x the 20-pixel digit box: fine enough to measure a 2-pixel stroke
 # Measured on 20,000 of MNIST's training digits with `stroke_width` at WORK_SIZE (bench/stroke_widths.py prints
@@ -34,6 +37,8 @@ def to_work_size(ink: np.ndarray) -> np.ndarray:
 
 
 def _ridge_and_distance(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from scipy import ndimage  # here, not at the top: see the module's docstring
+
     # Padded, so ink touching the crop's edge is measured against background, not cut short.
     distance = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
     ridge = mask & (distance >= ndimage.maximum_filter(distance, size=3))
@@ -75,6 +80,8 @@ def normalize_width(work: np.ndarray) -> np.ndarray:
     width = stroke_width(work)
     if width is None or width >= THINNEST:
         return work
+    from scipy import ndimage  # here, not at the top: see the module's docstring
+
     reach = (WIDENED_TO - width) / 2
     # Padded: the ink is cropped to its edges, and a stroke along one widens outwards too (the caller crops again).
     to_ink = ndimage.distance_transform_edt(~np.pad(ink_mask(work), int(np.ceil(reach)) + 1))
