@@ -12,8 +12,8 @@ reporting that figure would overstate it. With `ema_decay` it is an exponential 
 (trainer.averaging, as torch.optim.swa_utils.AveragedModel computes it), which smooths out the last steps'
 noise at no cost to training.
 
-A short run (a quick try on a few thousand images) has its kept model's BatchNorm statistics measured afresh
-after each epoch; see SHORT_RUN_BATCHES.
+The kept model's BatchNorm statistics are measured afresh for its weights after each epoch, as
+torch.optim.swa_utils.update_bn does for an average: see MEASURED_IMAGES (and SHORT_RUN_BATCHES for quick tries).
 """
 
 from __future__ import annotations
@@ -91,6 +91,19 @@ SHORT_RUN_BATCHES = 200
 BATCHNORM_IMAGES = 5000
 
 
+# The moving average of the weights also averages BatchNorm's running statistics, and the two need not match: in
+# the middle of a run, when the weights still move, a seed of the recipe read 99.08% of the test set (98.76% of
+# the held-out images) at epoch 12, between 99.52% and 99.46%, while the weights it trained read 99.17%. The same
+# averaged weights with their statistics measured for them read 99.44% of the held-out images. So after each
+# epoch the average's statistics are measured afresh on the run's first MEASURED_IMAGES training digits as its
+# batches show them (augmented, outliers added, as that epoch trained; a fixed draw of its own, so training's
+# random stream and weights are what they were): 0.1-0.2 s an epoch. Measured on the digits as they are instead,
+# the final model read as many right but its held-out loss rose from 0.017 to 0.027: the statistics of what it
+# was trained on are the ones its weights expect.
+MEASURED_IMAGES = 2048
+MEASURING_SEED = 20261203  # plus the run's seed: the draw of augmentations the statistics are measured on
+
+
 # A test loss this far above guessing among the ten digits (ln 10 = 2.3) comes only from exploded weights. (Before
 # short runs' BatchNorm statistics were measured afresh, such weights met stale statistics and the loss overflowed
 # to NaN; measured for them, BatchNorm scales them back and the loss, though absurd, stays a number.)
@@ -114,6 +127,8 @@ class _Run:
     dtype: torch.dtype | None
     pool: torch.Tensor | None = None  # outlier exposure's images (trainer.outliers), when on
     step: int = 0
+    augmented: bool = True  # whether the last batch trained was augmented (steering can switch it)
+    measuring: dict = field(default_factory=dict)  # (augmented, outliers): the images MEASURED_IMAGES describes
     # Fine-tuning keeps the trained model's BatchNorm statistics (these layers stay in eval mode while it trains).
     # Its few dozen batches, a quarter of them one person's digits, otherwise replaced MNIST's statistics with the
     # mix's (momentum 0.1). Quick fine-tunes (one epoch, 2,000 MNIST images) on drawn sets of flagged 1s and 7s,
@@ -165,8 +180,6 @@ def _train_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.T
     # The last epochs see the digits as they are: the model settles on the real distribution.
     planned_augment = config.augment and epoch <= steering.epochs - config.plain_final_epochs
     outliers = config.outlier_batch if epoch >= config.outlier_start else 0
-    if outliers:
-        from .outliers import outlier_batch  # imported only by runs that use it: it draws on the ink pipeline
     n = len(labels_all)
     run.model.train()
     for norm in run.frozen_norms:
@@ -178,17 +191,11 @@ def _train_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.T
         if stop.is_set():
             raise Stopped
         augment = planned_augment if steering.augment is None else steering.augment
+        run.augmented = augment
         index = order[batch * config.batch_size:(batch + 1) * config.batch_size]
         images, labels = images_all[index], labels_all[index]
         count = len(labels)
-        if outliers:
-            images = torch.cat([images, outlier_batch(run.pool, images, outliers, generator)])
-        if augment:
-            images = augment_batch(images, generator, elastic=config.elastic)
-            if config.thicken:
-                images = thicken_or_thin(images, generator)
-            if config.low_resolution:
-                images = low_resolution(images, generator, config.low_resolution)
+        images = _as_trained(images, run, config, outliers, augment, generator)
         images = normalize(images).contiguous(memory_format=torch.channels_last)
         with torch.autocast(run.device.type, dtype=run.dtype or torch.float32, enabled=run.dtype is not None):
             log_probs = run.model(images).float()
@@ -215,6 +222,35 @@ def _train_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.T
     return loss_sum / n, correct / n
 
 
+def _as_trained(images: torch.Tensor, run: _Run, config: TrainConfig, outliers: int, augment: bool,
+                generator: torch.Generator) -> torch.Tensor:
+    """A batch of [0, 1] digits as the net trains on it: `outliers` non-digits added, then augmented."""
+    if outliers:
+        from .outliers import outlier_batch  # imported only by runs that use it: it draws on the ink pipeline
+
+        images = torch.cat([images, outlier_batch(run.pool, images, outliers, generator)])
+    if augment:
+        images = augment_batch(images, generator, elastic=config.elastic)
+        if config.thicken:
+            images = thicken_or_thin(images, generator)
+        if config.low_resolution:
+            images = low_resolution(images, generator, config.low_resolution)
+    return images
+
+
+def _measure_average_batchnorm(run: _Run, config: TrainConfig, epoch: int, images_all: torch.Tensor) -> None:
+    """The kept average's BatchNorm statistics measured for its weights (see MEASURED_IMAGES)."""
+    outliers = config.outlier_batch if epoch >= config.outlier_start else 0
+    key = (run.augmented, outliers)
+    if key not in run.measuring:
+        generator = torch.Generator().manual_seed(MEASURING_SEED + config.seed)
+        digits = images_all[:MEASURED_IMAGES]
+        run.measuring[key] = torch.cat([
+            _as_trained(digits[start:start + config.batch_size], run, config, outliers, run.augmented, generator)
+            for start in range(0, len(digits), config.batch_size)])
+    measure_batchnorm(run.kept, run.measuring[key], config.batch_size + outliers)
+
+
 def _test_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.Tensor, test_split: LabelledImages,
                 validation_split: LabelledImages | None, fine_tuning: bool, stop: threading.Event):
     """Measure the kept model after an epoch: (validation Evaluation or None, test Evaluation). Raises Diverged."""
@@ -225,6 +261,8 @@ def _test_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.Te
         if not all_finite(kept):
             raise Diverged(f"the end of epoch {epoch}", math.nan, config.lr)
         measure_batchnorm(kept, images_all[:BATCHNORM_IMAGES], config.batch_size)
+    elif not fine_tuning and run.ema is not None:
+        _measure_average_batchnorm(run, config, epoch, images_all)
     validation = (evaluate(kept, validation_split, run.device, stop=stop)
                   if validation_split is not None and len(validation_split) else None)
     evaluation = evaluate(kept, test_split, run.device, stop=stop)
