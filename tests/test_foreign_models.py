@@ -134,13 +134,20 @@ def test_a_damaged_record_is_asked_again_and_kept_aside_not_written_over(tmp_pat
 
 
 @pytest.mark.slow
-def test_digitpads_own_export_names_its_convention(tmp_path, seed, fake_dir):
+def test_digitpads_own_export_names_its_convention(tmp_path, seed, fake_dir, monkeypatch):
     from trainer.data import load_test_split
     from trainer.export import export_onnx
 
+    import onnxruntime
+
     path = export_onnx(seed, tmp_path / "seed.onnx", load_test_split(fake_dir, download=False).images[:16]).path
+    sessions, make = [], onnxruntime.InferenceSession
+    monkeypatch.setattr(onnxruntime, "InferenceSession", lambda *a, **k: sessions.append(a[0]) or make(*a, **k))
     assert onnx_convention(path) == Convention("mnist", "bright")
     predictor = Predictor.load_foreign(path, onnx_convention(path))
+    assert len(sessions) == 1  # the metadata and the model read through one session, not one each
+    path.write_bytes(path.read_bytes())  # the same bytes, written again: read afresh
+    assert Predictor.load_foreign(path, onnx_convention(path)) and len(sessions) == 2
     builtin_rows = Predictor(seed, {}, path).probabilities(np.random.default_rng(0).random((3, 28, 28)))
     assert np.abs(predictor.probabilities(np.random.default_rng(0).random((3, 28, 28))) - builtin_rows).max() < 1e-4
     # The trainer commands take digitpad's checkpoints only, and say so of a model file, naming what reads it.

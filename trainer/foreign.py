@@ -19,6 +19,7 @@ only).
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 import zipfile
@@ -253,7 +254,7 @@ def _load_onnx(path: Path, convention: Convention) -> ForeignNet:
     import onnxruntime
 
     try:
-        session = onnxruntime.InferenceSession(str(path), one_thread(), providers=["CPUExecutionProvider"])
+        session = _onnx_session(path)
     except Exception as error:
         raise ForeignError(f"{path.name} is not an ONNX model ONNX Runtime can run ({_first_line(error)})") from None
     inputs, outputs = session.get_inputs(), session.get_outputs()
@@ -275,6 +276,21 @@ def _load_onnx(path: Path, convention: Convention) -> ForeignNet:
     return model
 
 
+def _onnx_session(path: Path):
+    """ONNX Runtime's session for the file. Opening one reads its metadata (onnx_convention) and then its model
+    (_load_onnx): one session serves both, where a second cost as long again (the longer, the larger the model);
+    a file changed since is read afresh."""
+    stat = path.stat()
+    return _session_of(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=1)
+def _session_of(path: str, mtime_ns: int, size: int):
+    import onnxruntime
+
+    return onnxruntime.InferenceSession(path, one_thread(), providers=["CPUExecutionProvider"])
+
+
 def onnx_parameter_count(path: Path) -> int | None:
     """The weights' count (the graph's initializers), or None without the onnx package."""
     try:
@@ -288,9 +304,7 @@ def onnx_parameter_count(path: Path) -> int | None:
 def onnx_convention(path: str | os.PathLike) -> Convention | None:
     """The convention written into a digitpad export's metadata (trainer.export), else None."""
     try:
-        import onnxruntime
-        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        fields = session.get_modelmeta().custom_metadata_map
+        fields = _onnx_session(Path(path)).get_modelmeta().custom_metadata_map
     except Exception:
         return None
     if "input_range" in fields and "ink" in fields:
