@@ -272,7 +272,8 @@ def test_a_short_runs_batchnorm_statistics_are_those_of_the_weights_kept(fake, e
     short = train(config, train_split, test_split).model  # 20 batches
     expected = measured_afresh(short, train_split.images)
     assert all(torch.allclose(tensor, expected[name], atol=1e-5) for name, tensor in batchnorm_state(short).items())
-    # A long run's (SHORT_RUN_BATCHES and more) are the running averages, as before.
+    # A long run's (SHORT_RUN_BATCHES and more) are not those of the digits as they are: the running averages
+    # without an average of the weights; with one, measured on the digits as it trains on them (the next test).
     monkeypatch.setattr(engine, "SHORT_RUN_BATCHES", 0)
     long = train(config, train_split, test_split).model
     expected = measured_afresh(long, train_split.images)
@@ -284,6 +285,30 @@ def test_a_short_runs_batchnorm_statistics_are_those_of_the_weights_kept(fake, e
                   initial_state=started).model
     assert all(torch.equal(t, started[name]) for name, t in batchnorm_state(tuned).items())
     assert not torch.equal(tuned.state_dict()["features.0.0.weight"], started["features.0.0.weight"])
+
+
+def test_a_long_runs_average_has_the_batchnorm_statistics_of_its_weights_on_digits_as_trained(fake, monkeypatch):
+    train_split, test_split = fake
+    monkeypatch.setattr(engine, "SHORT_RUN_BATCHES", 0)  # a long run, on the small set
+    config = TrainConfig(epochs=2, batch_size=64, ema_decay=0.999, outlier_batch=8, low_resolution=0.5)
+    measured = train(config, train_split, test_split).model
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "_measure_average_batchnorm", lambda *args: None)
+        averaged = train(config, train_split, test_split).model
+    stats = batchnorm_state(measured)
+    weights = {name: t for name, t in measured.state_dict().items()
+               if name not in stats and not name.endswith("num_batches_tracked")}  # the measure's count of batches
+    # Measuring draws augmentations of its own: training's random stream, and so the weights, are as they were.
+    assert [name for name, t in weights.items() if not torch.equal(t, averaged.state_dict()[name])] == []
+    assert not all(torch.allclose(t, batchnorm_state(averaged)[name], atol=1e-4) for name, t in stats.items())
+
+    class Run:  # what the engine measured with after the last epoch, measured again for the kept weights
+        kept, augmented, measuring, pool = measured, True, {}, None
+    Run.pool = __import__("trainer.outliers", fromlist=["outlier_pool"]).outlier_pool(keep=False)
+    engine._measure_average_batchnorm(Run, config, 2, train_split.images)
+    assert all(torch.allclose(t, stats[name], atol=1e-5) for name, t in batchnorm_state(measured).items())
+    clean = measured_afresh(measured, train_split.images)  # not the digits as they are: as trained on
+    assert not all(torch.allclose(t, clean[name], atol=1e-4) for name, t in stats.items())
 
 
 def test_at_most_a_sixth_of_mnists_training_images_can_be_held_out():
