@@ -170,6 +170,25 @@ def test_trainer_train_trains_the_model_named(tmp_path, fake_dir):
                  "--no-download", "--out", str(out)]) == 0
     checkpoint = load_checkpoint(out)
     assert checkpoint.meta["model"] == "tiny" and count_parameters(checkpoint.model) == 4_896
+    settings = checkpoint.meta["settings"]  # the tiny net's own recipe (trainer.config.MODEL_RECIPES)
+    assert settings["weight_decay"] == 5e-5 and settings["plain_final_epochs"] == 3
+
+
+def test_a_models_recipe_is_its_defaults_and_what_is_given_still_wins():
+    from trainer.cli import build_parser
+    from trainer.cli.train import config_from
+
+    def config(*words):
+        return config_from(build_parser().parse_args(["train", *words]))
+
+    assert (config().weight_decay, config().plain_final_epochs) == (1e-4, 0)  # the seed Net: the defaults
+    assert (config("--model", "wide").weight_decay, config("--model", "wide").plain_final_epochs) == (1e-4, 0)
+    tiny = config("--model", "tiny")
+    assert (tiny.weight_decay, tiny.plain_final_epochs) == (5e-5, 3)
+    given = config("--model", "tiny", "--weight-decay", "0.001", "--plain-final-epochs", "0")
+    assert (given.weight_decay, given.plain_final_epochs) == (0.001, 0)
+    assert TrainConfig.for_model("tiny", epochs=2) == TrainConfig(model="tiny", epochs=2, weight_decay=5e-5,
+                                                                   plain_final_epochs=3)
 
 
 # ----- in the window ---------------------------------------------------------------------------------------------
@@ -192,6 +211,7 @@ def test_the_train_tab_trains_the_model_chosen(qtbot, fake_dir_512):
         assert tab.last_error is None
         checkpoint = load_checkpoint(tab.last_result.checkpoint)
         assert checkpoint.meta["model"] == "tiny" and type(checkpoint.model) is MODELS["tiny"]
+        assert checkpoint.meta["settings"]["weight_decay"] == 5e-5  # its own recipe, as `trainer train` gives it
         snapshot = tab.filters.snapshots[-1]  # the filter view shows the tiny net's first filters: 16 of them
         assert snapshot.filters.shape == (16, 3, 3)
         assert np.array_equal(snapshot.filters, checkpoint.model.features[0][0].weight.detach()[:, 0].numpy())

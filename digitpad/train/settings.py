@@ -109,10 +109,10 @@ class SettingsForm(QGroupBox):
     def config(self) -> TrainConfig:
         """The settings as a TrainConfig (device and precision as the CLI's defaults: auto); not yet checked."""
         limit = self.trainLimit.value()
-        return TrainConfig(model=self.model(), epochs=self.epochs.value(), batch_size=self.batchSize.value(),
-                           lr=self.learningRate.value(), seed=self.seed.value(), augment=self.augment.isChecked(),
-                           train_limit=None if limit >= MNIST_TRAIN_SIZE else limit,
-                           data_dir=self.data_dir())
+        return TrainConfig.for_model(self.model(), epochs=self.epochs.value(), batch_size=self.batchSize.value(),
+                                     lr=self.learningRate.value(), seed=self.seed.value(),
+                                     augment=self.augment.isChecked(),
+                                     train_limit=None if limit >= MNIST_TRAIN_SIZE else limit, data_dir=self.data_dir())
 
     def model(self) -> str:
         return self.modelChoice.currentData()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import jsonsafe
 from ..checkpoint import is_checkpoint_file, load_checkpoint
-from ..config import BatchEnd, EpochEnd, RunStarted, Steered, TrainConfig
+from ..config import MODEL_RECIPES, BatchEnd, EpochEnd, RunStarted, Steered, TrainConfig
 from ..job import run_job
 from ..model import DEFAULT_MODEL, MODELS, build_model, count_parameters
 from ..paths import models_dir
@@ -38,11 +38,13 @@ def add_parser(commands) -> None:
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="default: %(default)s")
     parser.add_argument("--lr", type=float, default=defaults.lr,
                         help="peak learning rate of the one-cycle schedule (default: %(default)s)")
-    parser.add_argument("--weight-decay", type=float, default=defaults.weight_decay, help="default: %(default)s")
+    parser.add_argument("--weight-decay", type=float, default=None,
+                        help=f"default: {defaults.weight_decay}{recipes_say('weight_decay')}")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="default: %(default)s")
     parser.add_argument("--no-augment", action="store_true", help="train without random rotation/shift/scale")
-    parser.add_argument("--plain-final-epochs", type=int, default=defaults.plain_final_epochs, metavar="N",
-                        help="train the last N epochs without augmentation (default: %(default)s)")
+    parser.add_argument("--plain-final-epochs", type=int, default=None, metavar="N",
+                        help=f"train the last N epochs without augmentation (default: {defaults.plain_final_epochs}"
+                             f"{recipes_say('plain_final_epochs')})")
     parser.add_argument("--label-smoothing", type=float, default=defaults.label_smoothing, help="default: %(default)s")
     parser.add_argument("--ema-decay", type=float, default=defaults.ema_decay,
                         help="keep an exponential moving average of the weights as the model; 0 turns it off "
@@ -86,11 +88,17 @@ def add_parser(commands) -> None:
     parser.set_defaults(run=run)
 
 
+def recipes_say(setting: str) -> str:
+    """"; tiny: 5e-05": what the models whose recipe differs (trainer.config.MODEL_RECIPES) use instead."""
+    return "".join(f"; {model}: {recipe[setting]}" for model, recipe in MODEL_RECIPES.items() if setting in recipe)
+
+
 def config_from(args: argparse.Namespace) -> TrainConfig:
-    return TrainConfig(
-        model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        weight_decay=args.weight_decay, seed=args.seed, augment=not args.no_augment,
-        plain_final_epochs=args.plain_final_epochs, label_smoothing=args.label_smoothing,
+    given = {name: value for name, value in (("weight_decay", args.weight_decay),
+                                             ("plain_final_epochs", args.plain_final_epochs)) if value is not None}
+    return TrainConfig.for_model(
+        args.model, **given, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        seed=args.seed, augment=not args.no_augment, label_smoothing=args.label_smoothing,
         ema_decay=args.ema_decay, dropout=args.dropout, thicken=args.thicken, elastic=args.elastic,
         outlier_batch=args.outlier_batch, outlier_weight=args.outlier_weight, outlier_start=args.outlier_start,
         extra_digits=args.extra_digits, low_resolution=args.low_resolution,
