@@ -11,6 +11,8 @@ import signal
 import sys
 import threading
 
+PRELOAD_AFTER_MS = 150  # scipy.ndimage's import in a thread starts this long after the window shows
+
 COMMANDS = {"predict": "read the digits in image files, in the terminal (no window)"}
 
 
@@ -92,7 +94,8 @@ def run_window(model_path: str | None) -> int:
     window = MainWindow(model_path)
     window.show()
     freeze_start_up_objects()
-    QTimer.singleShot(0, preload_ink_pipeline)
+    # Once the window has painted: started at once, the import's thread took the GIL from the first paint.
+    QTimer.singleShot(PRELOAD_AFTER_MS, preload_ink_pipeline)
     interrupted = []
 
     def on_interrupt(_signum, _frame):
