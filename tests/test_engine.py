@@ -6,6 +6,7 @@ import threading
 import pytest
 import torch
 
+import trainer.batches as batches
 import trainer.engine as engine
 from trainer.checkpoint import load_checkpoint, save_checkpoint
 from trainer.config import BatchEnd, ConfigError, EpochEnd, RunStarted, TrainConfig
@@ -94,8 +95,8 @@ def test_the_kept_model_is_the_moving_average_of_the_weights(fake):
 def test_the_last_epochs_train_on_plain_digits(fake, monkeypatch):
     train_split, test_split = fake
     calls = []
-    real_augment = engine.augment_batch
-    monkeypatch.setattr(engine, "augment_batch", lambda images, generator, **options: calls.append(1) or
+    real_augment = batches.augment_batch
+    monkeypatch.setattr(batches, "augment_batch", lambda images, generator, **options: calls.append(1) or
                         real_augment(images, generator, **options))
     augmented = {}
 
@@ -111,8 +112,8 @@ def test_the_last_epochs_train_on_plain_digits(fake, monkeypatch):
 def test_low_resolution_scans_join_the_augmentation_when_asked_for(fake, monkeypatch, share):
     train_split, test_split = fake
     shares = []
-    real = engine.low_resolution
-    monkeypatch.setattr(engine, "low_resolution", lambda images, generator, share: shares.append(share) or
+    real = batches.low_resolution
+    monkeypatch.setattr(batches, "low_resolution", lambda images, generator, share: shares.append(share) or
                         real(images, generator, share))
     train(TrainConfig(epochs=2, batch_size=64, plain_final_epochs=1, low_resolution=share), train_split, test_split)
     assert shares == ([share] * 10 if share else [])  # every batch of the augmented epoch, none of the plain one

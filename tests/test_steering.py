@@ -8,7 +8,7 @@ import time
 import pytest
 import torch
 
-from trainer import engine
+from trainer import batches, engine
 from trainer.checkpoint import load_checkpoint
 from trainer.config import BatchEnd, EpochEnd, Steered, TrainConfig
 from trainer.data import load_mnist
@@ -116,8 +116,8 @@ def steered_run(fake, monkeypatch):
     """A run steered as a person would, from its events: x0.5 after batch 3, augmentation off after batch 6,
     one more epoch after the second epoch. Returns (result, events, augmented batches)."""
     steering, events, augmented, calls = Steering(), [], [], []
-    real_augment = engine.augment_batch
-    monkeypatch.setattr(engine, "augment_batch", lambda *a, **k: calls.append(1) or real_augment(*a, **k))
+    real_augment = batches.augment_batch
+    monkeypatch.setattr(batches, "augment_batch", lambda *a, **k: calls.append(1) or real_augment(*a, **k))
 
     def on_event(event):
         events.append(event)

@@ -13,7 +13,7 @@ reporting that figure would overstate it. With `ema_decay` it is an exponential 
 noise at no cost to training.
 
 The kept model's BatchNorm statistics are measured afresh for its weights after each epoch, as
-torch.optim.swa_utils.update_bn does for an average: see MEASURED_IMAGES (and SHORT_RUN_BATCHES for quick tries).
+torch.optim.swa_utils.update_bn does for an average: see trainer/batches.py (and SHORT_RUN_BATCHES for quick tries).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from .augment import augment_batch, low_resolution, thicken_or_thin
 from .averaging import WeightAverage, measure_batchnorm
+from .batches import as_trained, measuring_images
 from .config import BatchEnd, ConfigError, EpochEnd, Event, RunStarted, TrainConfig
 from .data import LabelledImages, normalize
 from .devices import pick_device, pick_precision
@@ -91,19 +91,6 @@ SHORT_RUN_BATCHES = 200
 BATCHNORM_IMAGES = 5000
 
 
-# The moving average of the weights also averages BatchNorm's running statistics, and the two need not match: in
-# the middle of a run, when the weights still move, a seed of the recipe read 99.08% of the test set (98.76% of
-# the held-out images) at epoch 12, between 99.52% and 99.46%, while the weights it trained read 99.17%. The same
-# averaged weights with their statistics measured for them read 99.44% of the held-out images. So after each
-# epoch the average's statistics are measured afresh on the run's first MEASURED_IMAGES training digits as its
-# batches show them (augmented, outliers added, as that epoch trained; a fixed draw of its own, so training's
-# random stream and weights are what they were): 0.1-0.2 s an epoch. Measured on the digits as they are instead,
-# the final model read as many right but its held-out loss rose from 0.017 to 0.027: the statistics of what it
-# was trained on are the ones its weights expect.
-MEASURED_IMAGES = 2048
-MEASURING_SEED = 20261203  # plus the run's seed: the draw of augmentations the statistics are measured on
-
-
 # A test loss this far above guessing among the ten digits (ln 10 = 2.3) comes only from exploded weights. (Before
 # short runs' BatchNorm statistics were measured afresh, such weights met stale statistics and the loss overflowed
 # to NaN; measured for them, BatchNorm scales them back and the loss, though absurd, stays a number.)
@@ -128,7 +115,7 @@ class _Run:
     pool: torch.Tensor | None = None  # outlier exposure's images (trainer.outliers), when on
     step: int = 0
     augmented: bool = True  # whether the last batch trained was augmented (steering can switch it)
-    measuring: dict = field(default_factory=dict)  # (augmented, outliers): the images MEASURED_IMAGES describes
+    measuring: dict = field(default_factory=dict)  # (augmented, outliers): trainer.batches.measuring_images
     # Fine-tuning keeps the trained model's BatchNorm statistics (these layers stay in eval mode while it trains).
     # Its few dozen batches, a quarter of them one person's digits, otherwise replaced MNIST's statistics with the
     # mix's (momentum 0.1). Quick fine-tunes (one epoch, 2,000 MNIST images) on drawn sets of flagged 1s and 7s,
@@ -195,7 +182,7 @@ def _train_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.T
         index = order[batch * config.batch_size:(batch + 1) * config.batch_size]
         images, labels = images_all[index], labels_all[index]
         count = len(labels)
-        images = _as_trained(images, run, config, outliers, augment, generator)
+        images = as_trained(images, run.pool, config, outliers, augment, generator)
         images = normalize(images).contiguous(memory_format=torch.channels_last)
         with torch.autocast(run.device.type, dtype=run.dtype or torch.float32, enabled=run.dtype is not None):
             log_probs = run.model(images).float()
@@ -222,32 +209,12 @@ def _train_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.T
     return loss_sum / n, correct / n
 
 
-def _as_trained(images: torch.Tensor, run: _Run, config: TrainConfig, outliers: int, augment: bool,
-                generator: torch.Generator) -> torch.Tensor:
-    """A batch of [0, 1] digits as the net trains on it: `outliers` non-digits added, then augmented."""
-    if outliers:
-        from .outliers import outlier_batch  # imported only by runs that use it: it draws on the ink pipeline
-
-        images = torch.cat([images, outlier_batch(run.pool, images, outliers, generator)])
-    if augment:
-        images = augment_batch(images, generator, elastic=config.elastic)
-        if config.thicken:
-            images = thicken_or_thin(images, generator)
-        if config.low_resolution:
-            images = low_resolution(images, generator, config.low_resolution)
-    return images
-
-
 def _measure_average_batchnorm(run: _Run, config: TrainConfig, epoch: int, images_all: torch.Tensor) -> None:
-    """The kept average's BatchNorm statistics measured for its weights (see MEASURED_IMAGES)."""
+    """The kept average's BatchNorm statistics measured for its weights (see trainer.batches)."""
     outliers = config.outlier_batch if epoch >= config.outlier_start else 0
     key = (run.augmented, outliers)
     if key not in run.measuring:
-        generator = torch.Generator().manual_seed(MEASURING_SEED + config.seed)
-        digits = images_all[:MEASURED_IMAGES]
-        run.measuring[key] = torch.cat([
-            _as_trained(digits[start:start + config.batch_size], run, config, outliers, run.augmented, generator)
-            for start in range(0, len(digits), config.batch_size)])
+        run.measuring[key] = measuring_images(images_all, run.pool, config, outliers, run.augmented)
     measure_batchnorm(run.kept, run.measuring[key], config.batch_size + outliers)
 
 
