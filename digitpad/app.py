@@ -94,7 +94,8 @@ def run_window(model_path: str | None) -> int:
     window = MainWindow(model_path)
     window.show()
     freeze_start_up_objects()
-    # Once the window has painted: started at once, the import's thread took the GIL from the first paint.
+    # A moment after the window is up (not tied to its first paint): started at once, the import's thread would
+    # compete with the first paint for the GIL.
     QTimer.singleShot(PRELOAD_AFTER_MS, preload_ink_pipeline)
     interrupted = []
 

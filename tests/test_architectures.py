@@ -171,7 +171,7 @@ def test_trainer_train_trains_the_model_named(tmp_path, fake_dir):
     checkpoint = load_checkpoint(out)
     assert checkpoint.meta["model"] == "tiny" and count_parameters(checkpoint.model) == 4_896
     settings = checkpoint.meta["settings"]  # the tiny net's own recipe (trainer.config.MODEL_RECIPES)
-    assert settings["weight_decay"] == 5e-5 and settings["plain_final_epochs"] == 3
+    assert settings["weight_decay"] == 5e-5 and settings["plain_final_epochs"] == 0  # a 1-epoch try augments
 
 
 def test_a_models_recipe_is_its_defaults_and_what_is_given_still_wins():
@@ -187,8 +187,11 @@ def test_a_models_recipe_is_its_defaults_and_what_is_given_still_wins():
     assert (tiny.weight_decay, tiny.plain_final_epochs) == (5e-5, 3)
     given = config("--model", "tiny", "--weight-decay", "0.001", "--plain-final-epochs", "0")
     assert (given.weight_decay, given.plain_final_epochs) == (0.001, 0)
-    assert TrainConfig.for_model("tiny", epochs=2) == TrainConfig(model="tiny", epochs=2, weight_decay=5e-5,
-                                                                   plain_final_epochs=3)
+    # Its plain epochs are a 20-epoch run's: one for every five epochs of a shorter run, so a short try augments.
+    assert [TrainConfig.for_model("tiny", epochs=n).plain_final_epochs for n in (1, 4, 5, 12, 20, 40)] == [
+        0, 0, 1, 2, 3, 3]
+    assert TrainConfig.for_model("tiny", epochs=2) == TrainConfig(model="tiny", epochs=2, weight_decay=5e-5)
+    assert config("--model", "tiny", "--epochs", "3").plain_final_epochs == 0
 
 
 # ----- in the window ---------------------------------------------------------------------------------------------

@@ -6,8 +6,7 @@ import threading
 import pytest
 import torch
 
-import trainer.batches as batches
-import trainer.engine as engine
+from trainer import batches, engine
 from trainer.checkpoint import load_checkpoint, save_checkpoint
 from trainer.config import BatchEnd, ConfigError, EpochEnd, RunStarted, TrainConfig
 from trainer.data import load_mnist
@@ -288,10 +287,17 @@ def test_a_short_runs_batchnorm_statistics_are_those_of_the_weights_kept(fake, e
     assert not torch.equal(tuned.state_dict()["features.0.0.weight"], started["features.0.0.weight"])
 
 
-def test_a_long_runs_average_has_the_batchnorm_statistics_of_its_weights_on_digits_as_trained(fake, monkeypatch):
+@pytest.mark.parametrize("plain_final_epochs", [0, 1])
+def test_a_long_runs_average_has_the_batchnorm_statistics_of_its_weights_on_digits_as_trained(fake, monkeypatch,
+                                                                                             plain_final_epochs):
+    import copy
+
+    from trainer.outliers import outlier_pool
+
     train_split, test_split = fake
     monkeypatch.setattr(engine, "SHORT_RUN_BATCHES", 0)  # a long run, on the small set
-    config = TrainConfig(epochs=2, batch_size=64, ema_decay=0.999, outlier_batch=8, low_resolution=0.5)
+    config = TrainConfig(epochs=2, batch_size=64, ema_decay=0.999, outlier_batch=8, low_resolution=0.5,
+                         dropout=0.1, plain_final_epochs=plain_final_epochs)  # dropout: the global random stream
     measured = train(config, train_split, test_split).model
     with monkeypatch.context() as patch:
         patch.setattr(engine, "_measure_average_batchnorm", lambda *args: None)
@@ -299,17 +305,23 @@ def test_a_long_runs_average_has_the_batchnorm_statistics_of_its_weights_on_digi
     stats = batchnorm_state(measured)
     weights = {name: t for name, t in measured.state_dict().items()
                if name not in stats and not name.endswith("num_batches_tracked")}  # the measure's count of batches
-    # Measuring draws augmentations of its own: training's random stream, and so the weights, are as they were.
-    assert [name for name, t in weights.items() if not torch.equal(t, averaged.state_dict()[name])] == []
+    # Measuring draws augmentations of its own: training's random streams, and so the weights, are as they were.
+    assert all(torch.equal(t, averaged.state_dict()[name]) for name, t in weights.items())
     assert not all(torch.allclose(t, batchnorm_state(averaged)[name], atol=1e-4) for name, t in stats.items())
-
-    class Run:  # what the engine measured with after the last epoch, measured again for the kept weights
-        kept, augmented, measuring, pool = measured, True, {}, None
-    Run.pool = __import__("trainer.outliers", fromlist=["outlier_pool"]).outlier_pool(keep=False)
-    engine._measure_average_batchnorm(Run, config, 2, train_split.images)
-    assert all(torch.allclose(t, stats[name], atol=1e-5) for name, t in batchnorm_state(measured).items())
-    clean = measured_afresh(measured, train_split.images)  # not the digits as they are: as trained on
-    assert not all(torch.allclose(t, clean[name], atol=1e-4) for name, t in stats.items())
+    # The statistics are the kept weights' on the run's first digits in batches as its last epoch trained them
+    # (augmented or, in a plain final epoch, not), 8 outliers after every 64 digits, with the measure's own draw.
+    generator = torch.Generator().manual_seed(batches.MEASURING_SEED + config.seed)
+    pool, digits = outlier_pool(keep=False), train_split.images[:2048]  # all 640
+    as_trained = torch.cat([batches.as_trained(digits[start:start + 64], pool, config, 8, not plain_final_epochs,
+                                               generator) for start in range(0, len(digits), 64)])
+    expected = copy.deepcopy(measured)
+    engine.measure_batchnorm(expected, as_trained, 64 + 8)
+    assert all(torch.allclose(t, stats[name], atol=1e-5) for name, t in batchnorm_state(expected).items())
+    other = copy.deepcopy(measured)  # the same digits the other way (plain / augmented): other statistics
+    engine.measure_batchnorm(other, torch.cat([batches.as_trained(
+        digits[start:start + 64], pool, config, 8, bool(plain_final_epochs), torch.Generator().manual_seed(
+            batches.MEASURING_SEED)) for start in range(0, len(digits), 64)]), 64 + 8)
+    assert not all(torch.allclose(t, stats[name], atol=1e-4) for name, t in batchnorm_state(other).items())
 
 
 def test_at_most_a_sixth_of_mnists_training_images_can_be_held_out():

@@ -3,6 +3,7 @@ torch.export, read by the pad's Predictor, measured by the evaluation, shown by 
 `digitpad predict`; their input conventions; and files that are not such models."""
 
 import json
+import os
 import pickle
 
 import numpy as np
@@ -147,6 +148,7 @@ def test_digitpads_own_export_names_its_convention(tmp_path, seed, fake_dir, mon
     predictor = Predictor.load_foreign(path, onnx_convention(path))
     assert len(sessions) == 1  # the metadata and the model read through one session, not one each
     path.write_bytes(path.read_bytes())  # the same bytes, written again: read afresh
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1))  # on coarse clocks too
     assert Predictor.load_foreign(path, onnx_convention(path)) and len(sessions) == 2
     builtin_rows = Predictor(seed, {}, path).probabilities(np.random.default_rng(0).random((3, 28, 28)))
     assert np.abs(predictor.probabilities(np.random.default_rng(0).random((3, 28, 28))) - builtin_rows).max() < 1e-4

@@ -35,8 +35,20 @@ def test_the_trainer_command_and_a_training_job_import_no_ink_pipeline():
 # The window started as `digitpad` starts it; once it is shown (the app then sets its Ctrl-C handler), the order
 # in which the modules were first imported (sys.modules keeps it) is printed and the window closed.
 WINDOW_PROBE = """
-import json, signal, sys
+import json, signal, sys, threading
 import digitpad.app as app
+
+importers = []  # the thread that first imports scipy.ndimage
+
+
+class Spy:
+    def find_spec(self, name, path=None, target=None):
+        if name == "scipy.ndimage" and not importers:
+            importers.append(threading.current_thread().name)
+        return None
+
+
+sys.meta_path.insert(0, Spy())
 
 class Signals:
     def __getattr__(self, name):
@@ -57,7 +69,8 @@ class Signals:
         def quit_once_scipy_is_in():  # or after 20 s without it
             waited.append(1)
             if "scipy.ndimage" in sys.modules or len(waited) > 1000:
-                print(json.dumps({**shown, "scipy_later": "scipy.ndimage" in sys.modules}))
+                print(json.dumps({**shown, "scipy_later": "scipy.ndimage" in sys.modules,
+                                  "scipy_thread": importers[0] if importers else None}))
                 QApplication.quit()
             else:
                 QTimer.singleShot(20, quit_once_scipy_is_in)
@@ -77,6 +90,7 @@ def test_the_window_imports_torch_before_qt_and_scipy_in_a_thread_after_it_shows
     first = json.loads(probe.stdout.strip().splitlines()[-1])
     assert first["torch"] < first["PySide6"], first
     assert not first["scipy_when_shown"] and first["scipy_later"], first
+    assert first["scipy_thread"] == "scipy-preload", first  # not the GUI thread
 
 
 @pytest.mark.slow  # a subprocess

@@ -7,7 +7,8 @@ copy of each counter, so the average comes out the same to the last bit (tests/t
 against AveragedModel).
 
 Also here, `measure_batchnorm`: a model's BatchNorm statistics measured afresh for its present weights, as
-swa_utils.update_bn does for an average (the engine does it for short runs' kept model).
+swa_utils.update_bn does for an average (the engine does it for a run's average after each epoch, and for a
+quick try's kept model).
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ reporting that figure would overstate it. With `ema_decay` it is an exponential 
 (trainer.averaging, as torch.optim.swa_utils.AveragedModel computes it), which smooths out the last steps'
 noise at no cost to training.
 
-The kept model's BatchNorm statistics are measured afresh for its weights after each epoch, as
-torch.optim.swa_utils.update_bn does for an average: see trainer/batches.py (and SHORT_RUN_BATCHES for quick tries).
+With the average, its BatchNorm statistics are measured afresh for its weights after each epoch, as
+torch.optim.swa_utils.update_bn does for an average (trainer/batches.py); a quick try's kept model has its own
+measured too (SHORT_RUN_BATCHES). Fine-tuning keeps the statistics it started with.
 """
 
 from __future__ import annotations
@@ -222,14 +223,16 @@ def _test_epoch(run: _Run, config: TrainConfig, epoch: int, images_all: torch.Te
                 validation_split: LabelledImages | None, fine_tuning: bool, stop: threading.Event):
     """Measure the kept model after an epoch: (validation Evaluation or None, test Evaluation). Raises Diverged."""
     kept = run.kept
-    if not fine_tuning and epoch * run.batches < SHORT_RUN_BATCHES:
+    short = epoch * run.batches < SHORT_RUN_BATCHES
+    if not fine_tuning and (short or run.ema is not None):
         # Statistics that overflowed while training mean the run diverged (tested as trained, the model
         # answers NaN), which measuring them afresh for the exploded weights would hide.
         if not all_finite(kept):
             raise Diverged(f"the end of epoch {epoch}", math.nan, config.lr)
-        measure_batchnorm(kept, images_all[:BATCHNORM_IMAGES], config.batch_size)
-    elif not fine_tuning and run.ema is not None:
-        _measure_average_batchnorm(run, config, epoch, images_all)
+        if short:
+            measure_batchnorm(kept, images_all[:BATCHNORM_IMAGES], config.batch_size)
+        else:
+            _measure_average_batchnorm(run, config, epoch, images_all)
     validation = (evaluate(kept, validation_split, run.device, stop=stop)
                   if validation_split is not None and len(validation_split) else None)
     evaluation = evaluate(kept, test_split, run.device, stop=stop)

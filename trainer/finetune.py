@@ -160,7 +160,8 @@ def _fine_tune_into(path: Path, rename: bool, checkpoint, base: Path, folder: Pa
     base_config = TrainConfig.from_dict(checkpoint.meta.get("settings") or {})
     # The base model's own recipe (augmentation, outlier exposure, averaging), with fine-tuning's schedule.
     config = TrainConfig(model=checkpoint.name, epochs=settings.epochs, lr=settings.lr, seed=settings.seed,
-                         dropout=base_config.dropout, ema_decay=base_config.ema_decay, thicken=base_config.thicken,
+                         weight_decay=base_config.weight_decay, dropout=base_config.dropout,
+                         ema_decay=base_config.ema_decay, thicken=base_config.thicken,
                          elastic=base_config.elastic, outlier_batch=base_config.outlier_batch,
                          low_resolution=base_config.low_resolution, device=settings.device, precision=settings.precision, data_dir=settings.data_dir)
     # Not checked again: `settings` were, at run_finetune's entry, with training's rules; the rest is the base's.

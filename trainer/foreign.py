@@ -251,8 +251,6 @@ def one_thread():
 
 def _load_onnx(path: Path, convention: Convention) -> ForeignNet:
     require_onnxruntime()
-    import onnxruntime
-
     try:
         session = _onnx_session(path)
     except Exception as error:
@@ -280,12 +278,12 @@ def _onnx_session(path: Path):
     """ONNX Runtime's session for the file. Opening one reads its metadata (onnx_convention) and then its model
     (_load_onnx): one session serves both, where a second cost as long again (the longer, the larger the model);
     a file changed since is read afresh."""
-    stat = path.stat()
-    return _session_of(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    stat = path.stat()  # a file replaced by another is another inode, or a later change time (which no copy sets)
+    return _session_of(str(path.resolve()), stat.st_ino, stat.st_ctime_ns, stat.st_mtime_ns, stat.st_size)
 
 
 @functools.lru_cache(maxsize=1)
-def _session_of(path: str, mtime_ns: int, size: int):
+def _session_of(path: str, inode: int, changed_ns: int, modified_ns: int, size: int):
     import onnxruntime
 
     return onnxruntime.InferenceSession(path, one_thread(), providers=["CPUExecutionProvider"])

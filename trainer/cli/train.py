@@ -107,7 +107,10 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
 
 
 # Settings that change the weights a replay makes: a checkpoint's that differ from the run's are said.
-REPLAYED_SETTINGS = ("model", "epochs", "batch_size", "lr", "weight_decay", "seed", "augment", "train_limit")
+REPLAYED_SETTINGS = ("model", "epochs", "batch_size", "lr", "weight_decay", "seed", "augment", "train_limit",
+                     "plain_final_epochs", "label_smoothing", "ema_decay", "dropout", "thicken", "elastic",
+                     "outlier_batch", "outlier_weight", "outlier_start", "extra_digits",
+                     "low_resolution")
 
 
 def read_steering(path: str, config: TrainConfig) -> Steering:

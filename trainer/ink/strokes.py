@@ -8,7 +8,7 @@ than nearly all of MNIST's is widened; bold strokes are left as they are (see no
 scipy.ndimage and Pillow.
 
 scipy.ndimage is imported inside the functions that use it, as in preprocess.py and segment.py: the window
-imports this pipeline before it shows and scipy's import (0.19 s) then comes in a thread once it has shown
+imports this pipeline before it shows and scipy's import (0.12-0.19 s) then comes in a thread once it has shown
 (digitpad.app.preload_ink_pipeline).
 """
 
