@@ -20,7 +20,7 @@ from trainer.data import load_mnist, normalize
 from trainer.export import export_onnx
 from trainer.features import feature_layers, last_layer, layer_features
 from trainer.inspection import FeatureProbe, conv_blocks, first_filters
-from trainer.model import DEFAULT_MODEL, MODELS, build_model, count_parameters
+from trainer.model import DEFAULT_MODEL, MODELS, architecture_parameters, build_model, count_parameters
 from trainer.neighbour_store import training_digits
 from trainer.robustness import robustness_curves
 
@@ -48,6 +48,8 @@ def test_the_sizes_the_issue_asks_for():
     assert count_parameters(build_model("seed")) == 17_504
     assert count_parameters(build_model("tiny")) <= 5_000
     assert 90_000 <= count_parameters(build_model("wide")) <= 110_000
+    # What the Train tab and `trainer info` show, counted on the meta device: the same as a built model's.
+    assert all(architecture_parameters(name) == count_parameters(build_model(name)) for name in MODELS)
 
 
 @pytest.mark.parametrize("name", list(MODELS))

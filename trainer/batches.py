@@ -1,7 +1,8 @@
 """A batch as the net trains on it, and the images the kept average's BatchNorm statistics are measured on.
 
 `as_trained`: a batch of [0, 1] digits with outlier exposure's non-digits added, then augmented, as the engine
-feeds every training batch (trainer.engine).
+feeds every training batch (trainer.engine). (trainer.outliers is light: it imports the ink pipeline only to make
+a new pool.)
 
 `measuring_images`: why the average's statistics are measured. The moving average of the weights also averages
 BatchNorm's running statistics, and the two need not match: in the middle of a run, when the weights still
@@ -22,6 +23,7 @@ import torch
 
 from .augment import augment_batch, low_resolution, thicken_or_thin
 from .config import TrainConfig
+from .outliers import outlier_batch
 
 MEASURED_IMAGES = 2048
 MEASURING_SEED = 20261203  # plus the run's seed: the draw of augmentations the statistics are measured on
@@ -32,8 +34,6 @@ def as_trained(images: torch.Tensor, pool: torch.Tensor | None, config: TrainCon
     """A batch of [0, 1] digits as the net trains on it: `outliers` non-digits from `pool` added, then augmented
     as `config` says when `augment`."""
     if outliers:
-        from .outliers import outlier_batch  # imported only by runs that use it: it draws on the ink pipeline
-
         images = torch.cat([images, outlier_batch(pool, images, outliers, generator)])
     if augment:
         images = augment_batch(images, generator, elastic=config.elastic)

@@ -9,6 +9,8 @@ itself (trainer.inspection), so none of them assumes this shape.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import nn
 
@@ -160,6 +162,15 @@ def build_model(name: str = DEFAULT_MODEL, **options) -> nn.Module:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+@functools.cache
+def architecture_parameters(name: str) -> int:
+    """The named architecture's trainable parameters, counted once, on the meta device: a count needs the layers'
+    shapes, not their random start values (the Train tab's model choice counted all three as the window started,
+    13 ms so)."""
+    with torch.device("meta"):
+        return count_parameters(build_model(name))
 
 
 def layer_table(model: nn.Module, input_size: int = 28, containers: bool = False) -> list[dict]:

@@ -7,9 +7,6 @@ check (shared with `trainer train`) decides what is allowed.
 
 from __future__ import annotations
 
-import functools
-
-import torch
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -28,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from trainer.config import MNIST_TRAIN_SIZE, TrainConfig
 from trainer.data import resolve_data_dir
-from trainer.model import DEFAULT_MODEL, MODELS, build_model, count_parameters
+from trainer.model import DEFAULT_MODEL, MODELS, architecture_parameters
 
 DATA_DIR_CHARS = 64  # the data folder field shows a path this long whole
 
@@ -121,12 +118,8 @@ class SettingsForm(QGroupBox):
         return self.modelChoice.currentData()
 
     @staticmethod
-    @functools.cache
     def parameters(name: str) -> int:
-        # Built on the meta device, once a model: a count needs the layers' shapes, not their random start values
-        # (the four counts the tab shows as the window starts took 13 ms so).
-        with torch.device("meta"):
-            return count_parameters(build_model(name))
+        return architecture_parameters(name)
 
     def data_dir(self) -> str | None:
         return self.dataDir.text().strip() or None

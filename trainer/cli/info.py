@@ -8,7 +8,14 @@ import argparse
 from ..checkpoint import load_checkpoint
 from ..config import EpochEnd, Steered, TrainConfig
 from ..metadata import describe_accuracy, describe_finetune
-from ..model import DEFAULT_MODEL, MODELS, build_model, count_parameters, layer_table
+from ..model import (
+    DEFAULT_MODEL,
+    MODELS,
+    architecture_parameters,
+    build_model,
+    count_parameters,
+    layer_table,
+)
 from ..run_text import epoch_line, steering_line
 
 
@@ -41,10 +48,9 @@ def print_models() -> None:
     """Each architecture, its parameters and what it is (the first line of its class's docstring)."""
     print("architectures (trainer train --model NAME; trainer info --model NAME shows one's layers):")
     for name, kind in MODELS.items():
-        model = build_model(name, dropout=TrainConfig().dropout)
         summary = (kind.__doc__ or "").strip().splitlines()[0] if kind.__doc__ else ""
         default = " (default)" if name == DEFAULT_MODEL else ""
-        print(f"  {name + default:<16}{count_parameters(model):>9,} parameters  {summary}")
+        print(f"  {name + default:<16}{architecture_parameters(name):>9,} parameters  {summary}")
 
 
 def print_meta(path: str, meta: dict, notes: list[str]) -> None:

@@ -14,7 +14,7 @@ from .. import jsonsafe
 from ..checkpoint import is_checkpoint_file, load_checkpoint
 from ..config import MODEL_RECIPES, BatchEnd, EpochEnd, RunStarted, Steered, TrainConfig
 from ..job import run_job
-from ..model import DEFAULT_MODEL, MODELS, build_model, count_parameters
+from ..model import DEFAULT_MODEL, MODELS, architecture_parameters
 from ..paths import models_dir
 from ..run_text import (
     count_of,
@@ -205,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
         def on_event(event):
             nonlocal json_log
             if isinstance(event, RunStarted):
-                print(f"{config.model}: {count_parameters(build_model(config.model)):,} parameters")
+                print(f"{config.model}: {architecture_parameters(config.model):,} parameters")
             if json_log is None and args.json_log:
                 json_log = progress.json_log = open(args.json_log, "w", encoding="utf-8")
             progress(event)
