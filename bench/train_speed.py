@@ -6,7 +6,9 @@
    float32), same seed Net, batch size, optimizer and thread count.
 3. Optionally, a whole `trainer train` process of N epochs, timed from outside (start-up to exit), and with
    `--timeline`, where that process's time went: imports, MNIST, the outlier pool, each epoch's training and
-   test pass, the calibration, the saves, the exit.
+   test pass, the calibration, the saves, the exit; and the floor under it: starting torch and the recipe's
+   arithmetic alone (its forward, backward and optimizer steps on ready-made batches, its float32 test pass),
+   what no pipeline of this recipe could go below on the CPU at hand.
 
 The textbook pipeline is timed first, in a process that has trained nothing yet: digitpad's engine raises
 malloc's thresholds for the rest of its process (trainer.memory), which the textbook's code would not do.
@@ -35,9 +37,12 @@ import torch.nn.functional as F  # noqa: E402
 
 from trainer.config import BatchEnd, EpochEnd, TrainConfig  # noqa: E402
 from trainer.data import MNIST_MEAN, MNIST_STD, load_mnist, resolve_data_dir  # noqa: E402
-from trainer.devices import cpu_capability  # noqa: E402
+from trainer.devices import cpu_capability, pick_precision  # noqa: E402
 from trainer.engine import train  # noqa: E402
+from trainer.evaluation import log_probabilities  # noqa: E402
+from trainer.memory import keep_freed_memory  # noqa: E402
 from trainer.model import build_model  # noqa: E402
+from trainer.sgd import NesterovSGD  # noqa: E402
 
 IMPORT_SECONDS = time.perf_counter() - started_importing
 
@@ -212,6 +217,58 @@ def print_timelines(root: Path, epochs: int, repeat: int, images: int, batch_siz
         merged[label] = merged.get(label, 0.0) + seconds
     for label, seconds in merged.items():
         print(f"     {label:22s} {seconds:6.2f} s")
+    print_floor(min(textbook), merged["interpreter start-up"] + merged["import torch"], walls[best], epochs,
+                batch_size)
+
+
+def arithmetic_floor(batch_size: int, steps: int = 100) -> tuple[float, float]:
+    """The recipe's arithmetic alone, in this process: (one epoch's forward, backward and optimizer steps, as the
+    engine takes them, on ready-made batches; the float32 test pass over the held-out and the test images).
+
+    No data preparation, no augmentation, no outliers drawn, no statistics measured, no calibration: what a
+    pipeline could not do without while keeping the recipe. With torch's import, it is the floor of a
+    `trainer train --epochs 1` process on this CPU."""
+    keep_freed_memory()  # as the engine does
+    config = TrainConfig()
+    images = batch_size + config.outlier_batch
+    torch.manual_seed(0)
+    model = build_model(config.model, dropout=config.dropout).to(memory_format=torch.channels_last)
+    optimizer = NesterovSGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=config.weight_decay)
+    x = torch.randn(images, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (batch_size,))
+    dtype = pick_precision(config.precision, torch.device("cpu"))
+
+    def step() -> None:
+        with torch.autocast("cpu", dtype=dtype or torch.float32, enabled=dtype is not None):
+            log_probs = model(x).float()
+        loss = F.cross_entropy(log_probs[:batch_size], y) - config.outlier_weight * log_probs[batch_size:].mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        loss.item()
+
+    for _ in range(10):
+        step()
+    started = time.perf_counter()
+    for _ in range(steps):
+        step()
+    batches = -(-(60_000 - config.validation_images) // batch_size)
+    training = (time.perf_counter() - started) / steps * batches
+    tested = torch.rand(10_000 + config.validation_images, 1, 28, 28)
+    log_probabilities(model, tested[:1000])
+    started = time.perf_counter()
+    log_probabilities(model, tested)
+    return training, time.perf_counter() - started
+
+
+def print_floor(textbook: float, start_seconds: float, whole: float, epochs: int, batch_size: int) -> None:
+    training, testing = arithmetic_floor(batch_size)
+    floor = start_seconds + epochs * (training + testing)
+    print(f"   the floor: starting Python and torch {start_seconds:.2f} s + the recipe's arithmetic, {epochs} x "
+          f"(an epoch's steps {training:.2f} s + its float32 test pass {testing:.2f} s) = {floor:.2f} s: a "
+          f"process doing nothing else would be {textbook / floor:.2f}x the textbook's epoch; everything else "
+          f"(reading MNIST, preparing batches, outliers, statistics, calibration, saving) took "
+          f"{whole - floor:.2f} s of the best process")
 
 
 def load() -> str:
